@@ -71,7 +71,9 @@ def export(args):
     types = torch.zeros_like(ids)
     mask = torch.ones(ids.shape, dtype=torch.float32)
     dyn_bt = {0: "batch", 1: "sequence"}
-    torch.onnx.export(EmbedSeg(model), (ids, types), os.path.join(args.out, "embed.onnx"),
+    # torch.onnx.export restores each module's previous train/eval mode afterwards: a wrapper left in train mode
+    # would switch the whole shared model back to training (dropout on). Keep everything in eval mode.
+    torch.onnx.export(EmbedSeg(model).eval(), (ids, types), os.path.join(args.out, "embed.onnx"),
                       input_names=["input_ids", "token_type_ids"], output_names=["hidden"],
                       dynamic_axes={"input_ids": dyn_bt, "token_type_ids": dyn_bt, "hidden": dyn_bt},
                       opset_version=17, do_constant_folding=True)
@@ -132,6 +134,7 @@ def export(args):
     with open(os.path.join(args.out, "manifest.json"), "w") as fh:
         json.dump(manifest, fh, indent=1)
 
+    model.eval()
     # Parity fixtures: a batch of 1 for each text, plus the first two texts padded together in one batch.
     cases = []
     encs = [tok.encode(a, b, max_length=cfg.max_length, head=args.head_tokens) for a, b in PARITY_TEXTS]

@@ -85,6 +85,12 @@ def lr_at(step, total, peak, warmup_frac=0.06, floor=0.05):
     return peak * (floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * min(1.0, frac))))
 
 
+def same_run(a, b):
+    """Checkpoint arguments match, ignoring those that may change on resume."""
+    ignore = {"total_steps", "ckpt_every", "bench", "threads"}
+    return {k: v for k, v in a.items() if k not in ignore} == {k: v for k, v in b.items() if k not in ignore}
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--work", default="models/.work")
@@ -103,6 +109,9 @@ def main():
     ap.add_argument("--ckpt-every", type=int, default=100)
     ap.add_argument("--bench", type=int, default=0, help="time this many steps and exit")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--total-steps", type=int, default=0,
+                    help="stop after this many steps (the LR schedule ends there); 0 = from --epochs. May be changed "
+                         "when resuming, e.g. to fit a time budget")
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -158,7 +167,7 @@ def main():
     for _ in range(full_epochs):
         schedule.append(make_batches(train, args.max_tokens, 512, rng))
     per_epoch = len(schedule[0])
-    total = int(per_epoch * args.epochs)
+    total = args.total_steps or int(per_epoch * args.epochs)
     flat = [b for ep in schedule for b in ep][:total]
     log(f"steps: {total} ({per_epoch} per epoch, {args.epochs} epochs)")
 
@@ -166,7 +175,7 @@ def main():
     step, elapsed = 0, 0.0
     if os.path.exists(ckpt_path) and not args.bench:
         ck = torch.load(ckpt_path)
-        if ck["args"] == vars(args):
+        if same_run(ck["args"], vars(args)):
             model.load_state_dict(ck["model"])
             opt.load_state_dict(ck["opt"])
             step, elapsed = ck["step"], ck["elapsed"]

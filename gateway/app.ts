@@ -1,0 +1,134 @@
+/**
+ * The gateway: `POST /v1/complete` takes an offloaded hidden state (msgpack, shared/wire), runs the remaining layers
+ * and answers the final exit's logits with its own compute time (`computeMs` and `Server-Timing`). `GET /healthz`
+ * names the model and execution provider. Every failure is RFC 9457 problem+json; bad input is always a 4xx.
+ * @module
+ */
+
+import { trace, type Tracer } from "@opentelemetry/api";
+import { Hono } from "hono";
+import type { Manifest } from "../shared/manifest.ts";
+import { ProblemError } from "../shared/problem.ts";
+import type { SegmentRunner } from "../shared/tensor.ts";
+import { ATTR } from "../shared/tracing.ts";
+import {
+  decodeOffloadRequest,
+  encodeOffloadResponse,
+  isMsgpackContentType,
+  MSGPACK_CONTENT_TYPE,
+} from "../shared/wire/mod.ts";
+import { bearerAuth } from "./auth.ts";
+import { readBodyLimited } from "./body.ts";
+import { completeOffload } from "./complete.ts";
+import type { GatewayAuth } from "./config.ts";
+import { notFoundHandler, problemHandler } from "./errors.ts";
+import { gatewayTracer } from "./tracing.ts";
+
+/** The manifest fields the gateway needs (a full {@linkcode Manifest} will do). */
+export type ServedModel = Pick<Manifest, "id" | "version" | "layers" | "hiddenSize" | "maxLength">;
+
+/** What {@linkcode createApp} is built from. */
+export interface GatewayDeps {
+  /** Runs the served model's layers (the gateway never disposes it). */
+  readonly runner: SegmentRunner;
+  /** The served model; requests for another id or version get 409. */
+  readonly model: ServedModel;
+  /** Execution provider name reported by `/healthz` (e.g. "cpu", "cuda"). */
+  readonly provider: string;
+  /** Bearer token, or the explicit insecure local mode (no authentication). */
+  readonly auth: GatewayAuth;
+  /** Largest accepted request body in bytes (413 beyond). @default 4194304 */
+  readonly maxBodyBytes?: number;
+  /** Tracer for the layer span. @default the global provider's "splitee-gateway" tracer */
+  readonly tracer?: Tracer;
+  /** Monotonic clock in milliseconds for `computeMs`. @default performance.now */
+  readonly now?: () => number;
+  /** Where unexpected failures are logged. @default console.error */
+  readonly log?: (message: string, error: unknown) => void;
+}
+
+/** Builds the gateway's Hono app. */
+export function createApp(deps: GatewayDeps): Hono {
+  const { runner, model, provider } = deps;
+  const maxBodyBytes = deps.maxBodyBytes ?? 4 * 1024 * 1024;
+  const tracer = deps.tracer ?? gatewayTracer();
+  const now = deps.now ?? (() => performance.now());
+  if (runner.layers !== model.layers) {
+    throw new RangeError(`Runner has ${runner.layers} layers but the model says ${model.layers}`);
+  }
+  const limits = {
+    model: { id: model.id, version: model.version },
+    layers: model.layers,
+    hiddenSize: model.hiddenSize,
+    maxTokens: model.maxLength,
+  };
+
+  const app = new Hono();
+  app.onError(problemHandler(deps.log ? { log: deps.log } : {}));
+  app.notFound(notFoundHandler);
+  app.use(async function routeName(c, next) {
+    await next();
+    // Deno's server span (OTEL_DENO=true) is named by method only; give it the route.
+    const span = trace.getActiveSpan();
+    if (span && c.req.routePath !== "/*") {
+      span.setAttribute("http.route", c.req.routePath);
+      span.updateName(`${c.req.method} ${c.req.routePath}`);
+    }
+  });
+
+  app.get("/healthz", (c) =>
+    c.json({
+      status: "ok",
+      model: { id: model.id, version: model.version },
+      layers: model.layers,
+      provider,
+      auth: deps.auth.mode,
+    }));
+
+  if (deps.auth.mode === "token") app.use("/v1/*", bearerAuth({ token: deps.auth.token }));
+
+  app.post("/v1/complete", async (c) => {
+    const contentType = c.req.header("content-type");
+    if (!isMsgpackContentType(contentType)) {
+      throw new ProblemError({
+        status: 415,
+        slug: "unsupported-media-type",
+        title: "Unsupported media type",
+        detail: `Send the offload request as ${MSGPACK_CONTENT_TYPE}, not ${
+          contentType ? `"${contentType.slice(0, 100)}"` : "no type"
+        }`,
+        headers: { "Accept-Post": `${MSGPACK_CONTENT_TYPE}, application/x-msgpack` },
+      });
+    }
+    const body = await readBodyLimited(c.req.raw, maxBodyBytes);
+    const started = now();
+    const req = decodeOffloadRequest(body, limits);
+    trace.getActiveSpan()?.setAttribute(ATTR.payloadBytes, body.byteLength);
+    const done = await completeOffload(runner, req, tracer, body.byteLength);
+    const computeMs = Math.max(0, now() - started);
+    const bytes = encodeOffloadResponse({
+      v: 1,
+      model: limits.model,
+      exitLayer: done.exitLayer,
+      logits: done.logits,
+      computeMs,
+    });
+    return c.body(bytes, 200, {
+      "content-type": MSGPACK_CONTENT_TYPE,
+      "server-timing": `compute;dur=${computeMs.toFixed(3)}`,
+      "cache-control": "no-store",
+    });
+  });
+
+  app.all("/v1/complete", () => {
+    throw new ProblemError({
+      status: 405,
+      slug: "method-not-allowed",
+      title: "Method not allowed",
+      detail: "Use POST /v1/complete",
+      headers: { Allow: "POST" },
+    });
+  });
+
+  return app;
+}

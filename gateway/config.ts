@@ -1,0 +1,183 @@
+/**
+ * Gateway configuration: `loadConfig(env)` resolves environment variables once into a frozen, fully typed
+ * {@linkcode GatewayConfig}, or throws one {@linkcode ConfigError} that lists every bad variable. Pure: the caller
+ * (gateway/main.ts) passes `Deno.env.toObject()`.
+ *
+ * | Variable | Default | Meaning |
+ * |---|---|---|
+ * | `GATEWAY_PORT` | `8001` | listening port (0 = any free port) |
+ * | `GATEWAY_HOSTNAME` | `127.0.0.1` | listening address (`0.0.0.0` to expose; insecure mode must stay on loopback) |
+ * | `GATEWAY_MODEL_DIR` | `models/sentiment` | exported model folder |
+ * | `GATEWAY_EXECUTION_PROVIDER` | `cpu` | onnxruntime-node execution provider: `cpu` or `cuda` |
+ * | `GATEWAY_TOKEN` | none | shared bearer token the edge must send (at least 16 characters; never logged) |
+ * | `GATEWAY_INSECURE_LOCAL` | `false` | `true` runs with no token, on a loopback address only, for local development |
+ * | `GATEWAY_MAX_BODY_BYTES` | `4194304` | largest request body (413 beyond) |
+ * | `GATEWAY_INTRA_OP_THREADS` | `0` | onnxruntime threads per operator (0 = onnxruntime's choice, one per core) |
+ * | `GATEWAY_SHUTDOWN_GRACE_MS` | `10000` | on SIGTERM/SIGINT, how long in-flight requests may take before exit 1 |
+ * | `OTEL_DENO`, `OTEL_SERVICE_NAME`, `OTEL_EXPORTER_OTLP_ENDPOINT`, `OTEL_EXPORTER_OTLP_PROTOCOL` | off, `splitee-gateway`, `http://localhost:4318`, `http/protobuf` | read by Deno itself at startup; echoed here for the startup log |
+ *
+ * Either `GATEWAY_TOKEN` or `GATEWAY_INSECURE_LOCAL=true` is required: with neither, the gateway refuses to start.
+ * @module
+ */
+
+/** onnxruntime-node execution providers the gateway can ask for. */
+export const EXECUTION_PROVIDERS = ["cpu", "cuda"] as const;
+/** One of {@linkcode EXECUTION_PROVIDERS}. */
+export type ExecutionProvider = typeof EXECUTION_PROVIDERS[number];
+
+/** How requests are authenticated. */
+export type GatewayAuth =
+  | { readonly mode: "token"; readonly token: string }
+  | { readonly mode: "insecure-local" };
+
+/** The gateway's resolved configuration. */
+export interface GatewayConfig {
+  readonly port: number;
+  readonly hostname: string;
+  readonly modelDir: string;
+  readonly executionProvider: ExecutionProvider;
+  readonly auth: GatewayAuth;
+  readonly maxBodyBytes: number;
+  /** `undefined`: onnxruntime's default. */
+  readonly intraOpThreads: number | undefined;
+  readonly shutdownGraceMs: number;
+  /** OpenTelemetry settings as Deno sees them (Deno reads these variables itself; they cannot change at runtime). */
+  readonly otel: {
+    readonly enabled: boolean;
+    /** `undefined`: unset, and Deno reports `unknown_service:deno`. */
+    readonly serviceName: string | undefined;
+    readonly endpoint: string;
+    readonly protocol: "http/protobuf" | "http/json";
+  };
+}
+
+/** One or more environment variables are invalid. */
+export class ConfigError extends Error {
+  readonly problems: readonly string[];
+  constructor(problems: readonly string[]) {
+    super(`Invalid gateway configuration:\n  ${problems.join("\n  ")}`);
+    this.name = "ConfigError";
+    this.problems = problems;
+  }
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost"]);
+const MIN_TOKEN_LENGTH = 16;
+
+/**
+ * Resolves the gateway configuration from environment variables (see the module docs for names and defaults).
+ * @throws {ConfigError} listing every invalid variable at once.
+ */
+export function loadConfig(env: Env): GatewayConfig {
+  const p = new Parser(env);
+  const insecure = p.bool("GATEWAY_INSECURE_LOCAL", false);
+  const token = p.raw("GATEWAY_TOKEN");
+  const hostname = p.raw("GATEWAY_HOSTNAME") ?? "127.0.0.1";
+  let auth: GatewayAuth = { mode: "insecure-local" };
+  if (token !== undefined) {
+    if (insecure) p.problems.push("GATEWAY_TOKEN and GATEWAY_INSECURE_LOCAL=true are mutually exclusive; pick one");
+    if (token.length < MIN_TOKEN_LENGTH || /\s/.test(token)) {
+      p.problems.push(
+        `GATEWAY_TOKEN must be at least ${MIN_TOKEN_LENGTH} characters with no whitespace (value hidden)`,
+      );
+    }
+    auth = { mode: "token", token };
+  } else if (!insecure) {
+    p.problems.push(
+      "GATEWAY_TOKEN is not set: set a shared token (e.g. `openssl rand -hex 32`), or GATEWAY_INSECURE_LOCAL=true " +
+        "to run without authentication on a loopback address",
+    );
+  } else if (!LOOPBACK.has(hostname)) {
+    p.problems.push(`GATEWAY_INSECURE_LOCAL=true only listens on a loopback address, not GATEWAY_HOSTNAME=${hostname}`);
+  }
+  const config: GatewayConfig = {
+    port: p.int("GATEWAY_PORT", 8001, 0, 65535),
+    hostname,
+    modelDir: p.raw("GATEWAY_MODEL_DIR") ?? "models/sentiment",
+    executionProvider: p.oneOf("GATEWAY_EXECUTION_PROVIDER", EXECUTION_PROVIDERS, "cpu"),
+    auth,
+    maxBodyBytes: p.int("GATEWAY_MAX_BODY_BYTES", 4 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    intraOpThreads: p.int("GATEWAY_INTRA_OP_THREADS", 0, 0, 1024) || undefined,
+    shutdownGraceMs: p.int("GATEWAY_SHUTDOWN_GRACE_MS", 10_000, 0, 3_600_000),
+    otel: {
+      enabled: p.bool("OTEL_DENO", false),
+      serviceName: p.raw("OTEL_SERVICE_NAME"),
+      endpoint: p.url("OTEL_EXPORTER_OTLP_ENDPOINT", "http://localhost:4318"),
+      protocol: p.oneOf("OTEL_EXPORTER_OTLP_PROTOCOL", ["http/protobuf", "http/json"] as const, "http/protobuf"),
+    },
+  };
+  if (p.problems.length > 0) throw new ConfigError(p.problems);
+  return deepFreeze(config);
+}
+
+/** A one-line description for the startup log: never the token. */
+export function describeConfig(config: GatewayConfig): string {
+  const auth = config.auth.mode === "token"
+    ? "auth=bearer-token"
+    : "auth=NONE (INSECURE LOCAL MODE: GATEWAY_INSECURE_LOCAL=true, loopback only)";
+  const otel = config.otel.enabled
+    ? `otel=on (${
+      config.otel.serviceName ?? "unknown_service:deno"
+    } -> ${config.otel.endpoint}, ${config.otel.protocol})`
+    : "otel=off (OTEL_DENO=true to enable)";
+  return `model=${config.modelDir} provider=${config.executionProvider} ${auth} maxBody=${config.maxBodyBytes}B ${otel}`;
+}
+
+/** Collects problems instead of throwing on the first one. Values of secrets never appear in messages. */
+class Parser {
+  readonly problems: string[] = [];
+  constructor(private readonly env: Env) {}
+
+  raw(name: string): string | undefined {
+    const v = this.env[name];
+    return v === undefined || v.trim() === "" ? undefined : v.trim();
+  }
+
+  int(name: string, fallback: number, min: number, max: number): number {
+    const v = this.raw(name);
+    if (v === undefined) return fallback;
+    const n = Number(v);
+    if (!/^\d+$/.test(v) || !Number.isSafeInteger(n) || n < min || n > max) {
+      this.problems.push(`${name} must be an integer in ${min}..${max}, got "${v}"`);
+      return fallback;
+    }
+    return n;
+  }
+
+  bool(name: string, fallback: boolean): boolean {
+    const v = this.raw(name)?.toLowerCase();
+    if (v === undefined) return fallback;
+    if (["1", "true", "yes", "on"].includes(v)) return true;
+    if (["0", "false", "no", "off"].includes(v)) return false;
+    this.problems.push(`${name} must be true or false, got "${this.raw(name)}"`);
+    return fallback;
+  }
+
+  oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T): T {
+    const v = this.raw(name);
+    if (v === undefined) return fallback;
+    if ((allowed as readonly string[]).includes(v)) return v as T;
+    this.problems.push(`${name} must be one of ${allowed.join(", ")}, got "${v}"`);
+    return fallback;
+  }
+
+  url(name: string, fallback: string): string {
+    const v = this.raw(name);
+    if (v === undefined) return fallback;
+    if (!URL.canParse(v) || !/^https?:$/.test(new URL(v).protocol)) {
+      this.problems.push(`${name} must be an http(s) URL, got "${v}"`);
+      return fallback;
+    }
+    return v;
+  }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === "object" && value !== null) {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}

@@ -1,0 +1,112 @@
+import assert from "node:assert/strict";
+import { ConfigError, describeConfig, loadConfig } from "./config.ts";
+
+const TOKEN = "0123456789abcdef0123";
+
+function problemsOf(env: Record<string, string>): readonly string[] {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    assert.ok(err instanceof ConfigError);
+    return err.problems;
+  }
+  assert.fail("expected a ConfigError");
+}
+
+Deno.test("loadConfig() resolves the documented defaults when only a token is set", () => {
+  const config = loadConfig({ GATEWAY_TOKEN: TOKEN });
+  assert.deepEqual(config, {
+    port: 8001,
+    hostname: "127.0.0.1",
+    modelDir: "models/sentiment",
+    executionProvider: "cpu",
+    auth: { mode: "token", token: TOKEN },
+    maxBodyBytes: 4194304,
+    intraOpThreads: undefined,
+    shutdownGraceMs: 10000,
+    otel: { enabled: false, serviceName: undefined, endpoint: "http://localhost:4318", protocol: "http/protobuf" },
+  });
+  assert.ok(Object.isFrozen(config) && Object.isFrozen(config.auth));
+});
+
+Deno.test("loadConfig() reads every variable", () => {
+  const config = loadConfig({
+    GATEWAY_PORT: "9000",
+    GATEWAY_HOSTNAME: "0.0.0.0",
+    GATEWAY_MODEL_DIR: "/srv/model",
+    GATEWAY_EXECUTION_PROVIDER: "cuda",
+    GATEWAY_TOKEN: TOKEN,
+    GATEWAY_MAX_BODY_BYTES: "65536",
+    GATEWAY_INTRA_OP_THREADS: "2",
+    GATEWAY_SHUTDOWN_GRACE_MS: "500",
+    OTEL_DENO: "true",
+    OTEL_SERVICE_NAME: "splitee-gateway",
+    OTEL_EXPORTER_OTLP_ENDPOINT: "http://jaeger:4318",
+    OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
+  });
+  assert.equal(config.port, 9000);
+  assert.equal(config.hostname, "0.0.0.0");
+  assert.equal(config.modelDir, "/srv/model");
+  assert.equal(config.executionProvider, "cuda");
+  assert.equal(config.maxBodyBytes, 65536);
+  assert.equal(config.intraOpThreads, 2);
+  assert.equal(config.shutdownGraceMs, 500);
+  assert.deepEqual(config.otel, {
+    enabled: true,
+    serviceName: "splitee-gateway",
+    endpoint: "http://jaeger:4318",
+    protocol: "http/json",
+  });
+});
+
+Deno.test("loadConfig() refuses to start with no token unless insecure local mode is explicit", () => {
+  assert.match(problemsOf({}).join("\n"), /GATEWAY_TOKEN is not set/);
+  const config = loadConfig({ GATEWAY_INSECURE_LOCAL: "true" });
+  assert.deepEqual(config.auth, { mode: "insecure-local" });
+  assert.match(describeConfig(config), /INSECURE LOCAL MODE/);
+  assert.match(
+    problemsOf({ GATEWAY_INSECURE_LOCAL: "1", GATEWAY_HOSTNAME: "0.0.0.0" }).join("\n"),
+    /only listens on a loopback address/,
+  );
+  assert.match(
+    problemsOf({ GATEWAY_INSECURE_LOCAL: "true", GATEWAY_TOKEN: TOKEN }).join("\n"),
+    /mutually exclusive/,
+  );
+});
+
+Deno.test("loadConfig() lists every bad variable at once and never echoes the token", () => {
+  const problems = problemsOf({
+    GATEWAY_PORT: "80a",
+    GATEWAY_EXECUTION_PROVIDER: "tpu",
+    GATEWAY_TOKEN: "short secret",
+    GATEWAY_MAX_BODY_BYTES: "12",
+    GATEWAY_INSECURE_LOCAL: "maybe",
+    GATEWAY_INTRA_OP_THREADS: "-1",
+    OTEL_DENO: "sure",
+    OTEL_EXPORTER_OTLP_ENDPOINT: "jaeger:4318",
+    OTEL_EXPORTER_OTLP_PROTOCOL: "grpc",
+  });
+  assert.equal(problems.length, 9, problems.join("\n"));
+  const text = problems.join("\n");
+  for (
+    const name of [
+      "GATEWAY_PORT",
+      "GATEWAY_EXECUTION_PROVIDER must be one of cpu, cuda",
+      "GATEWAY_TOKEN must be at least 16",
+      "GATEWAY_MAX_BODY_BYTES",
+      "GATEWAY_INSECURE_LOCAL",
+      "GATEWAY_INTRA_OP_THREADS",
+      "OTEL_DENO",
+      "OTEL_EXPORTER_OTLP_ENDPOINT",
+      "OTEL_EXPORTER_OTLP_PROTOCOL",
+    ]
+  ) assert.ok(text.includes(name), `${name} missing from:\n${text}`);
+  assert.ok(!text.includes("short secret"));
+});
+
+Deno.test("describeConfig() names the auth mode and tracing target but not the token", () => {
+  const line = describeConfig(loadConfig({ GATEWAY_TOKEN: TOKEN, OTEL_DENO: "true" }));
+  assert.ok(!line.includes(TOKEN));
+  assert.match(line, /auth=bearer-token/);
+  assert.match(line, /otel=on \(unknown_service:deno -> http:\/\/localhost:4318, http\/protobuf\)/);
+});
