@@ -61,7 +61,7 @@ export function createPrng(seed: number): Prng {
     counter = next;
     words.push(out);
   }
-  if (words.every((w) => w === 0)) words[0] = 1;
+  if ((words[0]! | words[1]! | words[2]! | words[3]!) === 0) words[0] = 1;
   return restorePrng({ s: [words[0]!, words[1]!, words[2]!, words[3]!] });
 }
 
@@ -70,15 +70,15 @@ export function createPrng(seed: number): Prng {
  * @throws {RangeError} when the state is not four uint32 words or is all zero.
  */
 export function restorePrng(state: PrngState): Prng {
-  const s = state.s;
+  const raw: unknown = state?.s;
   if (
-    !Array.isArray(s) || s.length !== 4 ||
-    !s.every((w) => Number.isInteger(w) && w >= 0 && w < TWO_POW_32)
+    !Array.isArray(raw) || raw.length !== 4 ||
+    !raw.every((w) => Number.isInteger(w) && w >= 0 && w < TWO_POW_32)
   ) {
     throw new RangeError("PRNG state must be four uint32 words");
   }
-  if (s.every((w) => w === 0)) throw new RangeError("PRNG state must not be all zero");
-  let s0 = s[0], s1 = s[1], s2 = s[2], s3 = s[3];
+  if (raw.every((w) => w === 0)) throw new RangeError("PRNG state must not be all zero");
+  let [s0, s1, s2, s3] = state.s;
   const nextU32 = (): number => {
     const result = Math.imul(rotl(Math.imul(s1, 5), 7), 9) >>> 0;
     const t = s1 << 9;
