@@ -1,0 +1,68 @@
+import assert from "node:assert/strict";
+import { parseManifest } from "../../shared/manifest.ts";
+import { padBatch } from "../../shared/model_io.ts";
+import {
+  initWasm,
+  loadVendoredWasm,
+  loadWebRunner,
+  ORT_WEB_VERSION,
+  VENDORED_WASM,
+  WASM_BYTES,
+  WASM_SHA256,
+} from "./onnx.ts";
+
+const ROOT = new URL("../../", import.meta.url);
+const MODEL = new URL("models/sentiment/", ROOT);
+
+async function sha256(bytes: Uint8Array): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>);
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+Deno.test("loadVendoredWasm() returns exactly the binary of the onnxruntime-web version deno.json pins", async () => {
+  const wasm = await loadVendoredWasm();
+  assert.equal(wasm.length, WASM_BYTES);
+  assert.equal(await sha256(wasm), WASM_SHA256);
+  const denoJson = JSON.parse(await Deno.readTextFile(new URL("deno.json", ROOT)));
+  assert.equal(denoJson.imports["onnxruntime-web"], `npm:onnxruntime-web@${ORT_WEB_VERSION}`);
+  const npmCopy = new URL("node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.wasm", ROOT);
+  assert.equal(await sha256(await Deno.readFile(npmCopy)), WASM_SHA256, "vendored binary = the installed package's");
+  assert.ok(VENDORED_WASM.pathname.endsWith(".wasm.gz"));
+});
+
+Deno.test("initWasm() is memoised and rejects a bad thread count", async () => {
+  assert.equal(initWasm(), initWasm({ numThreads: 1 }));
+  assert.equal((await initWasm()).env.versions.web, ORT_WEB_VERSION);
+  await assert.rejects(initWasm({ numThreads: 0 }), /numThreads must be a positive integer/);
+});
+
+Deno.test("loadWebRunner() opens sessions lazily and only for the layers used", async () => {
+  const manifest = parseManifest(JSON.parse(await Deno.readTextFile(new URL("manifest.json", MODEL))));
+  const read: string[] = [];
+  const runner = await loadWebRunner({
+    manifest,
+    files: (name) => (read.push(name), Deno.readFile(new URL(name, MODEL))),
+  });
+  try {
+    assert.deepEqual(read, []);
+    const batch = padBatch([{ inputIds: [2, 10, 11, 3], tokenTypeIds: [0, 0, 0, 0] }]);
+    const hidden = await runner.embed(batch.inputIds, batch.tokenTypeIds);
+    const out = await runner.layer(1, hidden, batch.attentionMask);
+    await runner.layer(1, out.hidden, batch.attentionMask);
+    assert.deepEqual(read, [manifest.embed.file, manifest.segments[0]!.file]);
+    assert.deepEqual(out.logits.dims, [1, manifest.labels.length]);
+    await assert.rejects(runner.layer(manifest.layers + 1, hidden, batch.attentionMask), /has layers 1\.\./);
+    await assert.rejects(runner.layer(1, hidden, padBatch([{ inputIds: [1], tokenTypeIds: [0] }]).attentionMask), {
+      name: "SegmentShapeError",
+    });
+  } finally {
+    await runner.dispose();
+  }
+  await assert.rejects(
+    runner.embed(
+      padBatch([{ inputIds: [1], tokenTypeIds: [0] }]).inputIds,
+      padBatch([{ inputIds: [1], tokenTypeIds: [0] }]).tokenTypeIds,
+    ),
+    /runner is disposed/,
+  );
+});
