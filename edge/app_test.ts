@@ -1,0 +1,226 @@
+import { expect } from "expect";
+import { PROBLEM_CONTENT_TYPE } from "../shared/problem.ts";
+import { type AppDeps, createApp } from "./app.ts";
+import type { Classification, ClassifyInput } from "./classifier.ts";
+import { testConfig } from "./testing.ts";
+
+const MANIFEST = {
+  id: "sentiment-en",
+  version: "0123456789abcdef",
+  task: "single" as const,
+  labels: ["negative", "positive"],
+};
+
+const RESULT: Classification = {
+  label: "positive",
+  labelIndex: 1,
+  probabilities: [0.1, 0.9],
+  splitLayer: 4,
+  exitLayer: 4,
+  answeredBy: "edge",
+  degraded: false,
+  degradedReason: null,
+  exitConfidences: [0.6, 0.6, 0.7, 0.9],
+  tokens: 7,
+  costs: {
+    lambdaUnits: 0.4,
+    lambda: 0.1,
+    o: 0.5,
+    measured: { edgeMs: 3, commMs: null, gatewayMs: null, payloadBytes: null },
+  },
+  traceId: null,
+  modelId: "sentiment-en",
+};
+
+function app(env: Record<string, string> = {}, overrides: Partial<AppDeps> = {}) {
+  const seen: ClassifyInput[] = [];
+  const errors: unknown[] = [];
+  let t = 0;
+  const a = createApp({
+    manifest: MANIFEST,
+    http: testConfig(env).http,
+    classify: (input) => {
+      seen.push(input);
+      return Promise.resolve(RESULT);
+    },
+    policy: () => ({ chosenArm: 4 }),
+    health: () => ({ gatewayBreaker: "closed" }),
+    logError: (e) => errors.push(e),
+    now: () => t,
+    ...overrides,
+  });
+  return { app: a, seen, errors, advance: (ms: number) => (t += ms) };
+}
+
+const json = (body: unknown, headers: Record<string, string> = {}) => ({
+  method: "POST",
+  headers: { "content-type": "application/json", ...headers },
+  body: typeof body === "string" ? body : JSON.stringify(body),
+});
+
+async function problem(res: Response, status: number, slug: string) {
+  expect(res.status).toBe(status);
+  expect(res.headers.get("content-type")).toBe(PROBLEM_CONTENT_TYPE);
+  const body = await res.json();
+  expect(body.type).toBe(`https://splitee.dev/problems/${slug}`);
+  expect(body.status).toBe(status);
+  return body;
+}
+
+Deno.test("POST /v1/classify returns the classification for a valid text", async () => {
+  const t = app();
+  const res = await t.app.request("/v1/classify", json({ text: "great film", model: "sentiment-en" }));
+  expect(res.status).toBe(200);
+  expect(await res.json()).toEqual(RESULT);
+  expect(t.seen).toEqual([{ text: "great film" }]);
+});
+
+Deno.test("POST /v1/classify answers bad input with problem+json 4xx and never calls the pipeline", async () => {
+  const t = app({ EDGE_MAX_TEXT_CHARS: "20" });
+  await problem(
+    await t.app.request("/v1/classify", json({ text: "x" }, { "content-type": "text/plain" })),
+    415,
+    "unsupported-media-type",
+  );
+  await problem(
+    await t.app.request("/v1/classify", json({ text: "x" }, { "content-type": "application/json; charset=latin1" })),
+    415,
+    "unsupported-media-type",
+  );
+  await problem(await t.app.request("/v1/classify", { method: "POST", body: "{}" }), 415, "unsupported-media-type");
+  await problem(await t.app.request("/v1/classify", json('{"text": ')), 400, "malformed-json");
+  await problem(
+    await t.app.request("/v1/classify", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: new Uint8Array([0x7b, 0x22, 0x74, 0x22, 0x3a, 0x22, 0xff, 0xfe, 0x22, 0x7d]),
+    }),
+    400,
+    "invalid-utf8",
+  );
+  for (
+    const [body, field] of [
+      [{}, "text"],
+      [{ text: "" }, "text"],
+      [{ text: "  \n\t " }, "text"],
+      [{ text: 42 }, "text"],
+      [{ text: ["a"] }, "text"],
+      [{ text: "ok", extra: 1 }, "extra"],
+      [{ text: "ok", textPair: "no" }, "textPair"],
+      [{ text: "ok", model: "other" }, "model"],
+      [[{ text: "ok" }], ""],
+      [null, ""],
+      ["just a string", ""],
+    ] as const
+  ) {
+    const p = await problem(await t.app.request("/v1/classify", json(JSON.stringify(body))), 422, "invalid-request");
+    expect(p.errors.map((e: { field: string }) => e.field)).toContain(field);
+  }
+  const long = await problem(await t.app.request("/v1/classify", json({ text: "x".repeat(21) })), 413, "text-too-long");
+  expect(long.limit).toBe(20);
+  expect(t.seen).toHaveLength(0);
+});
+
+Deno.test("POST /v1/classify rejects bodies over the limit, declared or streamed", async () => {
+  const t = app({ EDGE_BODY_LIMIT_BYTES: "100" });
+  await problem(await t.app.request("/v1/classify", json({ text: "y".repeat(200) })), 413, "body-too-large");
+  const stream = new ReadableStream({
+    start(c) {
+      c.enqueue(new TextEncoder().encode(`{"text":"${"z".repeat(300)}"}`));
+      c.close();
+    },
+  });
+  const req = new Request("http://edge.test/v1/classify", {
+    method: "POST",
+    headers: { "content-type": "application/json", "transfer-encoding": "chunked" },
+    body: stream,
+  });
+  await problem(await t.app.fetch(req), 413, "body-too-large");
+  expect(t.seen).toHaveLength(0);
+});
+
+Deno.test("unknown routes are 404 and wrong methods 405, both as problems", async () => {
+  const t = app();
+  await problem(await t.app.request("/nope"), 404, "not-found");
+  const res = await t.app.request("/v1/classify");
+  await problem(res, 405, "method-not-allowed");
+  expect(res.headers.get("allow")).toBe("POST");
+});
+
+Deno.test("a failure inside the pipeline is a generic 500 problem that leaks nothing", async () => {
+  const t = app({}, { classify: () => Promise.reject(new Error("secret internals at /srv/x.ts:12")) });
+  const res = await t.app.request("/v1/classify", json({ text: "fine" }));
+  const body = await problem(res, 500, "internal");
+  expect(JSON.stringify(body)).not.toContain("secret");
+  expect(t.errors).toHaveLength(1);
+});
+
+Deno.test("API keys, when configured, guard /v1/* and accept Bearer or X-API-Key", async () => {
+  const t = app({ EDGE_API_KEYS: "k-one,k-two" });
+  const missing = await t.app.request("/v1/classify", json({ text: "a" }));
+  await problem(missing, 401, "unauthorized");
+  expect(missing.headers.get("www-authenticate")).toContain("Bearer");
+  const wrong = await problem(
+    await t.app.request("/v1/classify", json({ text: "a" }, { authorization: "Bearer k-three" })),
+    401,
+    "unauthorized",
+  );
+  expect(JSON.stringify(wrong)).not.toContain("k-three");
+  expect((await t.app.request("/v1/classify", json({ text: "a" }, { authorization: "Bearer k-two" }))).status).toBe(
+    200,
+  );
+  expect((await t.app.request("/v1/classify", json({ text: "a" }, { "x-api-key": "k-one" }))).status).toBe(200);
+  await problem(await t.app.request("/v1/policy"), 401, "unauthorized");
+  expect((await t.app.request("/healthz")).status).toBe(200);
+  expect((await t.app.request("/openapi.json")).status).toBe(200);
+});
+
+Deno.test("the rate limit answers 429 with Retry-After per client and refills over time", async () => {
+  const t = app({ EDGE_RATE_LIMIT_RPS: "2", EDGE_RATE_LIMIT_BURST: "3" });
+  for (let i = 0; i < 3; i++) expect((await t.app.request("/v1/classify", json({ text: "a" }))).status).toBe(200);
+  const limited = await t.app.request("/v1/classify", json({ text: "a" }));
+  await problem(limited, 429, "rate-limited");
+  expect(limited.headers.get("retry-after")).toBe("1");
+  // Another client (by API key identity) is not affected.
+  expect((await t.app.request("/v1/classify", json({ text: "a" }, { "x-api-key": "other" }))).status).toBe(200);
+  t.advance(500); // one token back
+  expect((await t.app.request("/v1/classify", json({ text: "a" }))).status).toBe(200);
+  expect((await t.app.request("/v1/classify", json({ text: "a" }))).status).toBe(429);
+});
+
+Deno.test("CORS headers are sent for configured origins only, preflight included", async () => {
+  const t = app({ EDGE_CORS_ORIGINS: "https://ui.example" });
+  const ok = await t.app.request("/v1/classify", json({ text: "a" }, { origin: "https://ui.example" }));
+  expect(ok.headers.get("access-control-allow-origin")).toBe("https://ui.example");
+  const other = await t.app.request("/v1/classify", json({ text: "a" }, { origin: "https://evil.example" }));
+  expect(other.headers.get("access-control-allow-origin")).toBeNull();
+  const pre = await t.app.request("/v1/classify", {
+    method: "OPTIONS",
+    headers: { origin: "https://ui.example", "access-control-request-method": "POST" },
+  });
+  expect(pre.status).toBe(204);
+  expect(pre.headers.get("access-control-allow-methods")).toContain("POST");
+  expect((await app().app.request("/healthz", { headers: { origin: "https://ui.example" } })).headers.get(
+    "access-control-allow-origin",
+  )).toBeNull();
+});
+
+Deno.test("GET /healthz, /v1/policy, /openapi.json and /docs describe the service", async () => {
+  const t = app();
+  expect(await (await t.app.request("/healthz")).json()).toEqual({
+    status: "ok",
+    modelId: "sentiment-en",
+    modelVersion: "0123456789abcdef",
+    gatewayBreaker: "closed",
+  });
+  expect(await (await t.app.request("/v1/policy")).json()).toEqual({ chosenArm: 4 });
+  const doc = await (await t.app.request("/openapi.json")).json();
+  expect(doc.openapi).toBe("3.1.0");
+  expect(Object.keys(doc.paths)).toEqual(["/v1/classify", "/v1/policy", "/healthz", "/openapi.json", "/docs"]);
+  expect(doc.components.schemas.ClassifyResponse.required).toContain("traceId");
+  const docs = await t.app.request("/docs");
+  expect(docs.headers.get("content-type")).toContain("text/html");
+  const html = await docs.text();
+  expect(html).toContain("/v1/classify");
+  expect(html).not.toMatch(/<script|<link|src="http/);
+});

@@ -1,0 +1,102 @@
+/**
+ * Edge entry point (`deno task edge`; the Deno Deploy entrypoint): resolves the config from the environment, loads
+ * the model for onnxruntime-web (sessions open lazily on first use), opens Deno KV, and serves the app. On SIGTERM or
+ * SIGINT it stops accepting, finishes in-flight requests (up to `EDGE_SHUTDOWN_GRACE_MS`), flushes the policy
+ * statistics to KV and exits 0 (Deno flushes pending OpenTelemetry data on exit).
+ * @module
+ */
+
+import { parseManifest } from "../shared/manifest.ts";
+import { ConfigError, type EdgeConfig, loadConfig } from "./config.ts";
+import { loadWebRunner } from "./runtime/onnx.ts";
+import { createEdgeService } from "./service.ts";
+
+async function openKv(config: EdgeConfig): Promise<Deno.Kv> {
+  if (typeof Deno.openKv !== "function") {
+    throw new Error('Deno KV is unavailable: add "unstable": ["kv"] to deno.json or run with --unstable-kv');
+  }
+  const path = config.kv.path;
+  if (path === undefined) return await Deno.openKv();
+  if (path !== ":memory:") {
+    const dir = path.replace(/[\\/][^\\/]*$/, "");
+    if (dir !== path && dir !== "") await Deno.mkdir(dir, { recursive: true });
+  }
+  return await Deno.openKv(path);
+}
+
+async function main(): Promise<number> {
+  let config: EdgeConfig;
+  try {
+    config = loadConfig(Deno.env.toObject());
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    console.error(e.message);
+    return 2;
+  }
+  const dir = config.modelDir.replace(/\/+$/, "");
+  const manifest = parseManifest(JSON.parse(await Deno.readTextFile(`${dir}/manifest.json`)));
+  const vocabText = await Deno.readTextFile(`${dir}/${manifest.tokenizer.vocab}`);
+  const runner = await loadWebRunner({ manifest, files: (name) => Deno.readFile(`${dir}/${name}`) });
+  const kv = await openKv(config);
+  const seed = config.policy.seed ?? crypto.getRandomValues(new Uint32Array(1))[0]!;
+  const edge = await createEdgeService({
+    config,
+    manifest,
+    vocabText,
+    runner,
+    kv,
+    fetch,
+    seed,
+    ...(config.logDecisions ? { log: (entry) => console.log(JSON.stringify({ decision: entry })) } : {}),
+  });
+
+  const server = Deno.serve({
+    port: config.port,
+    hostname: config.hostname,
+    onListen: ({ hostname, port }) => {
+      console.log(
+        `edge: listening on http://${hostname}:${port} (model ${manifest.id}@${manifest.version}, policy ` +
+          `${edge.policy.name}, ${config.cost.mode} costs, gateway ${config.gateway.url}` +
+          `${config.gateway.token ? "" : " without a token"}, KV ${config.kv.path ?? "Deno Deploy"})`,
+      );
+    },
+  }, edge.app.fetch);
+
+  // Open the remaining ONNX sessions in the background, so that later requests (and measured edge costs) do not pay
+  // for session creation; a request that arrives first opens what it needs itself.
+  void runner.preload().catch((e) => console.error("edge: preloading sessions failed:", e));
+
+  let code = 0;
+  let stopping = false;
+  const stop = (signal: Deno.Signal) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`edge: ${signal}: no new connections, finishing in-flight requests`);
+    const timer = setTimeout(() => {
+      console.error(`edge: in-flight requests still running after ${config.shutdownGraceMs} ms, exiting`);
+      code = 1;
+      void edge.close().finally(() => Deno.exit(1));
+    }, config.shutdownGraceMs);
+    void server.shutdown().finally(() => clearTimeout(timer));
+  };
+  for (const signal of ["SIGTERM", "SIGINT"] as const) {
+    try {
+      Deno.addSignalListener(signal, () => stop(signal));
+    } catch {
+      // Not available on this platform (Deno Deploy, SIGTERM on Windows): the platform stops the isolate.
+    }
+  }
+  await server.finished;
+  try {
+    await edge.close(); // flushes the policy statistics
+  } catch (e) {
+    console.error("edge: writing the policy statistics failed:", e instanceof Error ? e.message : e);
+    code = 1;
+  }
+  kv.close();
+  await runner.dispose();
+  console.log("edge: stopped");
+  return code;
+}
+
+if (import.meta.main) Deno.exit(await main());

@@ -1,0 +1,137 @@
+import { expect } from "expect";
+import { createPrng } from "../shared/prng.ts";
+import type { PolicyState } from "../shared/policy/types.ts";
+import { PolicyStore, readTotals } from "./policy_store.ts";
+
+const SHAPE = { layers: 4, adaptiveCosts: true };
+const PREFIX = ["splitee", "policy", "test"];
+
+/** A learning step: arm `arm` observed with `reward` (and the adaptive sums). */
+function step(arm: number, reward: number) {
+  return (s: PolicyState): PolicyState => {
+    const bump = (xs: readonly number[] | undefined, v: number) => xs!.map((x, i) => (i === arm - 1 ? x + v : x));
+    return {
+      t: s.t + 1,
+      counts: bump(s.counts, 1),
+      rewardSums: bump(s.rewardSums, reward),
+      confidenceSums: bump(s.confidenceSums, reward + 1),
+      layerSums: bump(s.layerSums, arm),
+      offloads: bump(s.offloads, arm % 2),
+    };
+  };
+}
+
+async function withTempKv(fn: (path: string) => Promise<void>): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "splitee-kv-" });
+  try {
+    await fn(`${dir}/policy.kv`);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+Deno.test("PolicyStore keeps exact totals when two instances on one KV file interleave updates", async () => {
+  await withTempKv(async (path) => {
+    const kvA = await Deno.openKv(path);
+    const kvB = await Deno.openKv(path);
+    const a = await PolicyStore.open({ kv: kvA, prefix: PREFIX, shape: SHAPE, flushEvery: 3, flushMs: 5, syncMs: 7 });
+    const b = await PolicyStore.open({ kv: kvB, prefix: PREFIX, shape: SHAPE, flushEvery: 5, flushMs: 3, syncMs: 0 });
+    const prng = createPrng(7);
+    const expected = { t: 0, counts: [0, 0, 0, 0], rewardSums: [0, 0, 0, 0] };
+    for (let i = 0; i < 400; i++) {
+      const arm = 1 + prng.nextInt(4);
+      // Rewards on the 1e-6 grid (negative too), so the fixed-point totals must match exactly.
+      const reward = (prng.nextInt(2_000_001) - 1_000_000) / 1_000_000;
+      (prng.next() < 0.5 ? a : b).apply(step(arm, reward));
+      expected.t++;
+      expected.counts[arm - 1]!++;
+      expected.rewardSums[arm - 1]! += reward;
+      if (i % 37 === 0) await new Promise((r) => setTimeout(r, 4));
+    }
+    await a.close();
+    await b.close();
+    const totals = await readTotals(kvA, PREFIX, SHAPE);
+    expect(totals.t).toBe(400);
+    expect(totals.counts).toEqual(expected.counts);
+    totals.rewardSums.forEach((v, i) => expect(v).toBeCloseTo(expected.rewardSums[i]!, 6));
+    expect(totals.layerSums).toEqual(expected.counts.map((n, i) => n * (i + 1)));
+    // Both instances converge on the shared totals after a sync.
+    const a2 = await PolicyStore.open({ kv: kvB, prefix: PREFIX, shape: SHAPE, syncMs: 0 });
+    expect(a2.state().counts).toEqual(expected.counts);
+    await a2.close();
+    kvA.close();
+    kvB.close();
+  });
+});
+
+Deno.test("PolicyStore state survives a restart and a second instance sees the first one's flushes", async () => {
+  await withTempKv(async (path) => {
+    let kv = await Deno.openKv(path);
+    const first = await PolicyStore.open({ kv, prefix: PREFIX, shape: SHAPE, flushEvery: 100, syncMs: 0 });
+    first.apply(step(2, 0.25));
+    first.apply(step(2, 0.5));
+    const other = await PolicyStore.open({ kv, prefix: PREFIX, shape: SHAPE, syncMs: 0 });
+    expect(other.state().t).toBe(0); // not flushed yet
+    await first.flush();
+    await other.sync();
+    expect(other.state().counts).toEqual([0, 2, 0, 0]);
+    expect(other.state().rewardSums[1]).toBeCloseTo(0.75, 9);
+    await first.close();
+    await other.close();
+    kv.close();
+    kv = await Deno.openKv(path);
+    const restarted = await PolicyStore.open({ kv, prefix: PREFIX, shape: SHAPE, syncMs: 0 });
+    expect(restarted.state().t).toBe(2);
+    expect(restarted.state().offloads).toEqual([0, 0, 0, 0]);
+    await restarted.close();
+    kv.close();
+  });
+});
+
+Deno.test("PolicyStore flushes after flushEvery updates and after flushMs, and loses only unflushed updates", async () => {
+  await withTempKv(async (path) => {
+    const kv = await Deno.openKv(path);
+    const store = await PolicyStore.open({ kv, prefix: PREFIX, shape: SHAPE, flushEvery: 4, flushMs: 30, syncMs: 0 });
+    for (let i = 0; i < 4; i++) store.apply(step(1, 0.1));
+    await store.flush(); // waits for the flush the 4th update started
+    expect((await readTotals(kv, PREFIX, SHAPE)).t).toBe(4);
+    store.apply(step(3, 0.1));
+    expect((await readTotals(kv, PREFIX, SHAPE)).t).toBe(4);
+    expect(store.stats().pending).toBe(1);
+    await new Promise((r) => setTimeout(r, 80));
+    expect((await readTotals(kv, PREFIX, SHAPE)).t).toBe(5);
+    expect(store.stats()).toMatchObject({ updates: 5, pending: 0, errors: 0 });
+    await store.close();
+    kv.close();
+  });
+});
+
+Deno.test("PolicyStore keeps a batch whose commit failed and writes it with the next flush", async () => {
+  const kv = await Deno.openKv(":memory:");
+  const errors: unknown[] = [];
+  const store = await PolicyStore.open({
+    kv,
+    prefix: PREFIX,
+    shape: SHAPE,
+    flushEvery: 100,
+    syncMs: 0,
+    onError: (e) => errors.push(e),
+  });
+  store.apply(step(4, -0.5));
+  const realAtomic = kv.atomic.bind(kv);
+  kv.atomic = () => {
+    const op = realAtomic();
+    op.commit = () => Promise.reject(new Error("KV unavailable"));
+    return op;
+  };
+  await expect(store.flush()).rejects.toThrow("KV unavailable");
+  expect(store.state().rewardSums[3]).toBeCloseTo(-0.5, 9);
+  expect(store.stats().pending).toBe(1);
+  kv.atomic = realAtomic;
+  await store.close();
+  const totals = await readTotals(kv, PREFIX, SHAPE);
+  expect(totals.counts).toEqual([0, 0, 0, 1]);
+  expect(totals.rewardSums[3]).toBeCloseTo(-0.5, 9);
+  expect(errors).toHaveLength(1);
+  kv.close();
+});

@@ -1,0 +1,183 @@
+/**
+ * `deno task start`: runs the gateway and the edge locally as two child processes, with embedded defaults that work
+ * from a fresh clone (CPU onnxruntime, KV file `.data/policy.kv`, gateway on 8001 and edge on 8000, a random shared
+ * token generated for this run unless `GATEWAY_TOKEN` is set or `GATEWAY_INSECURE_LOCAL=true` is asked for). Any `EDGE_*`, `GATEWAY_*`, `SPLITEE_*` or `OTEL_*`
+ * variable in the environment is passed through. Waits until both answer `/healthz`, prints the URLs and a sample
+ * `curl`, and on Ctrl-C or SIGTERM stops both (SIGTERM, then SIGKILL after 15 s) and exits 0.
+ * @module
+ */
+
+const ROOT = new URL("../", import.meta.url);
+const READY_TIMEOUT_MS = 180_000;
+const STOP_TIMEOUT_MS = 15_000;
+
+interface Child {
+  readonly name: string;
+  readonly process: Deno.ChildProcess;
+  readonly url: Promise<string>;
+  exited: boolean;
+}
+
+function randomToken(): string {
+  return Array.from(crypto.getRandomValues(new Uint8Array(24)), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** Starts `deno run -A --unstable-kv <entry>`, prefixing its output, and resolves `url` from its ready line. */
+function spawn(name: string, entry: string, env: Record<string, string>, ready: RegExp): Child {
+  const process = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--unstable-kv", entry],
+    cwd: ROOT,
+    env,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  let resolveUrl: (url: string) => void = () => {};
+  const url = new Promise<string>((resolve) => (resolveUrl = resolve));
+  const pump = async (stream: ReadableStream<Uint8Array>, out: typeof Deno.stdout) => {
+    let buffer = "";
+    const encoder = new TextEncoder();
+    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+      buffer += chunk;
+      let nl: number;
+      while ((nl = buffer.indexOf("\n")) >= 0) {
+        const line = buffer.slice(0, nl);
+        buffer = buffer.slice(nl + 1);
+        const m = ready.exec(line);
+        if (m) resolveUrl(m[1]!.replace(/\/+$/, ""));
+        await out.write(encoder.encode(`[${name}] ${line}\n`));
+      }
+    }
+  };
+  void pump(process.stdout, Deno.stdout);
+  void pump(process.stderr, Deno.stderr);
+  const child: Child = { name, process, url, exited: false };
+  process.status.then(() => (child.exited = true));
+  return child;
+}
+
+async function waitHealthy(child: Child): Promise<string> {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  const url = await Promise.race([
+    child.url,
+    child.process.status.then((s) => {
+      throw new Error(`${child.name} exited with code ${s.code} during startup`);
+    }),
+    new Promise<never>((_, reject) =>
+      setTimeout(() => reject(new Error(`${child.name} did not start in time`)), READY_TIMEOUT_MS)
+    ),
+  ]);
+  while (Date.now() < deadline) {
+    try {
+      const res = await fetch(`${url}/healthz`);
+      await res.body?.cancel();
+      if (res.ok) return url;
+    } catch {
+      // not accepting yet
+    }
+    if (child.exited) throw new Error(`${child.name} exited during startup`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${child.name} did not become healthy at ${url}/healthz`);
+}
+
+/**
+ * Stops a child. After a terminal Ctrl-C the child got SIGINT itself (same process group) and is draining: give it
+ * `graceMs` before sending SIGTERM, so it is not signalled twice.
+ */
+async function stop(child: Child, graceMs = 0): Promise<number> {
+  if (graceMs > 0 && !child.exited) {
+    let t: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([child.process.status, new Promise((r) => (t = setTimeout(r, graceMs)))]);
+    clearTimeout(t);
+  }
+  if (!child.exited) {
+    try {
+      child.process.kill("SIGTERM");
+    } catch {
+      // already gone
+    }
+  }
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const killed = new Promise<void>((resolve) => {
+    timer = setTimeout(() => {
+      if (!child.exited) {
+        console.error(`start: ${child.name} did not stop in ${STOP_TIMEOUT_MS / 1000} s; killing it`);
+        child.process.kill("SIGKILL");
+      }
+      resolve();
+    }, STOP_TIMEOUT_MS);
+  });
+  const status = await Promise.race([child.process.status, killed.then(() => child.process.status)]);
+  clearTimeout(timer);
+  return status.code;
+}
+
+async function main(): Promise<number> {
+  const passthrough = Object.fromEntries(
+    Object.entries(Deno.env.toObject()).filter(([k]) => /^(EDGE_|GATEWAY_|SPLITEE_|OTEL_)/.test(k)),
+  );
+  const insecure = /^(true|1|yes|on)$/i.test(passthrough.GATEWAY_INSECURE_LOCAL ?? "");
+  const auth: Record<string, string> = insecure && !passthrough.GATEWAY_TOKEN
+    ? {}
+    : { GATEWAY_TOKEN: passthrough.GATEWAY_TOKEN ?? randomToken() };
+  const children: Child[] = [];
+  let stopping = false;
+  const shutdown = async (why: string): Promise<number> => {
+    if (stopping) return 0;
+    stopping = true;
+    console.log(`start: ${why}: stopping edge and gateway`);
+    let code = 0;
+    const graceMs = why === "SIGINT" ? 3000 : 0;
+    for (const child of [...children].reverse()) code = Math.max(code, await stop(child, graceMs));
+    return code === 0 ? 0 : 1;
+  };
+  const exitOn = (signal: Deno.Signal) => {
+    try {
+      Deno.addSignalListener(signal, () => void shutdown(signal).then(() => Deno.exit(0)));
+    } catch {
+      // signal not supported on this platform
+    }
+  };
+  exitOn("SIGINT");
+  exitOn("SIGTERM");
+
+  try {
+    const gateway = spawn("gateway", "gateway/main.ts", {
+      GATEWAY_PORT: "8001",
+      OTEL_SERVICE_NAME: "splitee-gateway",
+      ...passthrough,
+      ...auth,
+    }, /serving .* on (http:\/\/\S+)/);
+    children.push(gateway);
+    const gatewayUrl = await waitHealthy(gateway);
+    const edge = spawn("edge", "edge/main.ts", {
+      EDGE_PORT: "8000",
+      ...passthrough,
+      GATEWAY_URL: passthrough.GATEWAY_URL ?? gatewayUrl,
+      ...auth,
+      OTEL_SERVICE_NAME: "splitee-edge",
+    }, /listening on (http:\/\/\S+)/);
+    children.push(edge);
+    const edgeUrl = await waitHealthy(edge);
+    console.log(`
+SplitEE is running
+  edge:    ${edgeUrl}   (API docs: ${edgeUrl}/docs, policy: ${edgeUrl}/v1/policy)
+  gateway: ${gatewayUrl}
+Try:
+  curl -s -X POST ${edgeUrl}/v1/classify -H 'content-type: application/json' \\
+    -d '{"text": "a charming and often affecting journey"}'
+Press Ctrl-C to stop.`);
+    const first = await Promise.race(children.map((c) => c.process.status.then((s) => ({ c, s }))));
+    if (stopping) return await new Promise<number>(() => {}); // the signal handler exits
+    console.error(`start: ${first.c.name} exited unexpectedly with code ${first.s.code}`);
+    await shutdown(`${first.c.name} exited`);
+    return 1;
+  } catch (error) {
+    console.error(`start: ${error instanceof Error ? error.message : error}`);
+    await shutdown("startup failed");
+    return 1;
+  }
+}
+
+if (import.meta.main) Deno.exit(await main());
