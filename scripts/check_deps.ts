@@ -10,7 +10,12 @@
 
 const RULES: Array<{ dir: string; forbid: RegExp; why: string; skipTests?: boolean }> = [
   { dir: "shared", forbid: /from\s+["'](\.\.\/)+(edge|gateway|scripts)\//, why: "shared/ must not import services" },
-  { dir: "shared", forbid: /\bDeno\.|\bfetch\(/, why: "shared/ is runtime-free (no Deno.*, no fetch)", skipTests: true },
+  {
+    dir: "shared",
+    forbid: /\bDeno\.|\bfetch\(/,
+    why: "shared/ is runtime-free (no Deno.*, no fetch)",
+    skipTests: true,
+  },
   { dir: "shared", forbid: /["']onnxruntime-(web|node)["']|["']hono["']/, why: "shared/ must not import ORT or Hono" },
   { dir: "edge", forbid: /from\s+["'](\.\.\/)+gateway\//, why: "edge/ must not import gateway/" },
   { dir: "gateway", forbid: /from\s+["'](\.\.\/)+edge\//, why: "gateway/ must not import edge/" },

@@ -1,4 +1,4 @@
-import { assertEquals } from "node:assert/strict";
+import { deepStrictEqual as assertEquals } from "node:assert/strict";
 import { exitStats, formatExitStats } from "./exit_stats.ts";
 import { parseExitsJsonl } from "./matrix.ts";
 
