@@ -5,7 +5,7 @@
  * - optional API keys on `/v1/*` (401), a per-client rate limit on `/v1/classify` (429 + Retry-After), a body size
  *   limit (413), configurable CORS,
  * - one error handler: a `ProblemError` becomes its problem+json response; anything else is logged and becomes a
- *   generic 500 problem that reveals nothing. `/` is left free for a UI page.
+ *   generic 500 problem that reveals nothing. `/` serves the page of edge/ui when `deps.ui` is given.
  * @module
  */
 
@@ -23,6 +23,7 @@ import { docsPage } from "./docs_page.ts";
 import { apiKeyAuth, presentedKey } from "./middleware/api_key.ts";
 import { rateLimit } from "./middleware/rate_limit.ts";
 import { openApiDocument } from "./openapi.ts";
+import { type UiOptions, uiRoutes } from "./ui/mod.ts";
 
 /** What the app needs. */
 export interface AppDeps {
@@ -36,6 +37,8 @@ export interface AppDeps {
   readonly health?: () => Record<string, unknown>;
   /** Logs an unexpected error (never sent to the client). @default console.error */
   readonly logError?: (error: unknown) => void;
+  /** The page at `/` (edge/ui); omitted = no page. @default none */
+  readonly ui?: UiOptions;
   /** Milliseconds clock for the rate limiter. @default performance.now */
   readonly now?: () => number;
 }
@@ -117,6 +120,7 @@ export function createApp(deps: AppDeps): Hono {
   );
   app.get("/openapi.json", (c) => c.json(doc));
   app.get("/docs", (c) => c.html(docsPage(doc)));
+  if (deps.ui) app.route("/", uiRoutes(deps.ui));
 
   app.notFound((c) =>
     problemResponse(

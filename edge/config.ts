@@ -35,6 +35,7 @@
  * | `EDGE_RATE_LIMIT_BURST` | `40` | per-client burst |
  * | `EDGE_BODY_LIMIT_BYTES` | `65536` | request body limit (413 beyond) |
  * | `EDGE_MAX_TEXT_CHARS` | `10000` | longest `text` / `textPair` in characters (413 beyond) |
+ * | `EDGE_JAEGER_UI_URL` | none | Jaeger UI base URL; the page at `/` links trace ids to `<url>/trace/<id>` |
  * | `EDGE_CORS_ORIGINS` | none | comma-separated allowed origins or `*`; unset = no CORS headers |
  * | `EDGE_LOG_DECISIONS` | `false` | print one JSON line per request: arm, reason, UCB scores, observation |
  * | `EDGE_SHUTDOWN_GRACE_MS` | `10000` | on SIGTERM/SIGINT, how long in-flight requests may take before exit 1 |
@@ -101,6 +102,8 @@ export interface EdgeConfig {
     readonly bodyLimitBytes: number;
     readonly maxTextChars: number;
     readonly corsOrigins: readonly string[];
+    /** Jaeger UI base URL the page links trace ids to; `undefined` = no links. */
+    readonly jaegerUiUrl: string | undefined;
   };
   readonly logDecisions: boolean;
   readonly shutdownGraceMs: number;
@@ -175,6 +178,7 @@ export function loadConfig(env: Env): EdgeConfig {
       bodyLimitBytes: p.int("EDGE_BODY_LIMIT_BYTES", 65536, 64),
       maxTextChars: p.int("EDGE_MAX_TEXT_CHARS", 10000, 1),
       corsOrigins: p.list("EDGE_CORS_ORIGINS"),
+      jaegerUiUrl: env.EDGE_JAEGER_UI_URL ? p.url("EDGE_JAEGER_UI_URL", "http://localhost:16686") : undefined,
     },
     logDecisions: p.bool("EDGE_LOG_DECISIONS", false),
     shutdownGraceMs: p.int("EDGE_SHUTDOWN_GRACE_MS", 10_000, 0, 3_600_000),

@@ -131,6 +131,10 @@ export async function createEdgeService(options: EdgeServiceOptions): Promise<Ed
     classify: (input) => classify(deps, input),
     policy: () => policyView({ manifest, policy, store, costs, recent, breaker: () => breaker.snapshot() }),
     health: () => ({ gatewayBreaker: breaker.state, policy: policy.name, costMode: config.cost.mode }),
+    ui: {
+      models: [{ id: manifest.id, task: manifest.task, labels: manifest.labels }],
+      ...(config.http.jaegerUiUrl ? { jaegerUrl: config.http.jaegerUiUrl } : {}),
+    },
     now,
   });
   return { app, policy, store, costs, breaker, close: () => store.close() };
