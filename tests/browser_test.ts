@@ -7,12 +7,10 @@
  */
 
 import { expect } from "expect";
-import { Hono } from "hono";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
 import { loadWebRunner } from "../edge/runtime/onnx.ts";
 import { createEdgeService } from "../edge/service.ts";
 import { testConfig } from "../edge/testing.ts";
-import { uiRoutes } from "../edge/ui/mod.ts";
 import { createApp as createGatewayApp } from "../gateway/app.ts";
 import { loadNodeRunner, readModelDir } from "../gateway/runtime/onnx.ts";
 
@@ -60,7 +58,7 @@ async function startStack(env: Record<string, string>) {
   const kv = await Deno.openKv(":memory:");
   const state = { gatewayUp: true };
   const edge = await createEdgeService({
-    config: testConfig({ EDGE_MAX_TEXT_CHARS: String(MAX_TEXT_CHARS), ...env }),
+    config: testConfig({ EDGE_MAX_TEXT_CHARS: String(MAX_TEXT_CHARS), EDGE_JAEGER_UI_URL: JAEGER, ...env }),
     manifest,
     vocabText,
     runner: edgeRunner,
@@ -69,18 +67,8 @@ async function startStack(env: Record<string, string>) {
       state.gatewayUp ? Promise.resolve(gateway.fetch(req)) : Promise.reject(new TypeError("Connection refused")),
     seed: 7,
   });
-  // The edge's createApp may mount the page itself; if not, serve it beside the API as the edge will.
-  let app = edge.app;
-  const probe = await edge.app.request("/");
-  await probe.body?.cancel();
-  if (!(probe.headers.get("content-type") ?? "").startsWith("text/html")) {
-    app = new Hono();
-    app.route(
-      "/",
-      uiRoutes({ models: [{ id: manifest.id, task: manifest.task, labels: manifest.labels }], jaegerUrl: JAEGER }),
-    );
-    app.route("/", edge.app);
-  }
+  // The edge serves the page at `/` itself (edge/ui mounted by createApp).
+  const app = edge.app;
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, app.fetch);
   return {
     url: `http://127.0.0.1:${server.addr.port}`,
