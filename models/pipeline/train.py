@@ -217,9 +217,10 @@ def main():
             os.replace(tmp, ckpt_path)
         if step % (args.ckpt_every * 5) == 0 or step == total:
             acc, _ = evaluate(model, dev, tok.pad_id)
-            hacc, _ = evaluate(model, held, tok.pad_id) if held else ([0] * cfg.layers, None)
             log("sst2-dev acc per exit: " + " ".join(f"{a:.3f}" for a in acc))
-            log("imdb-heldout acc per exit: " + " ".join(f"{a:.3f}" for a in hacc))
+            if held:
+                hacc, _ = evaluate(model, held, tok.pad_id)
+                log("imdb-heldout acc per exit: " + " ".join(f"{a:.3f}" for a in hacc))
 
     train_minutes = (time.time() - t_start) / 60
     acc, conf = evaluate(model, dev, tok.pad_id)
