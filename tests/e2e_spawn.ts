@@ -10,6 +10,8 @@ const ROOT = new URL("../", import.meta.url);
 export interface ServiceProcess {
   /** Base URL parsed from the ready line. */
   readonly url: string;
+  /** Process id (e.g. to read its RSS from `/proc`). */
+  readonly pid: number;
   /** Everything it printed so far. */
   output(): string;
   /** Sends `signal` and resolves with the exit code (rejects after `timeoutMs`). */
@@ -67,6 +69,7 @@ export async function spawnService(
   ]).finally(() => clearTimeout(timer));
   return {
     url: url!,
+    pid: child.pid,
     output: () => log,
     async stop(signal: Deno.Signal = "SIGTERM", stopTimeoutMs = 30_000) {
       if (!exited) child.kill(signal);
