@@ -9,7 +9,8 @@
  * | `EDGE_HOSTNAME` | `127.0.0.1` | listening address (`0.0.0.0` to expose) |
  * | `EDGE_MODEL_DIR` | `models/sentiment` | exported model folder |
  * | `GATEWAY_URL` | `http://127.0.0.1:8001` | gateway base URL |
- * | `GATEWAY_TOKEN` | none | bearer token sent to the gateway (never logged) |
+ * | `GATEWAY_TOKEN` | none | shared gateway secret (never logged) |
+ * | `GATEWAY_AUTH` | `bearer` | how offloads prove `GATEWAY_TOKEN`: `bearer` (`Authorization: Bearer`) or `hmac` (signed requests, shared/hmac.ts); set the same value as on the gateway |
  * | `EDGE_OFFLOAD_TIMEOUT_MS` | `2000` | offload request timeout |
  * | `EDGE_BREAKER_FAILURES` | `3` | consecutive offload failures that open the circuit breaker |
  * | `EDGE_BREAKER_COOLDOWN_MS` | `2000` | open time before one half-open probe |
@@ -54,6 +55,8 @@ const LIVE_POLICIES = POLICY_NAMES.filter((n) => !n.endsWith("-paper") && n !== 
 export type FallbackMode = "edge-exit" | "edge-complete";
 /** How lambda and o are obtained. */
 export type CostMode = "constant" | "measured";
+/** How offloads authenticate to the gateway (same variable and values as the gateway's `GATEWAY_AUTH`). */
+export type GatewayAuthScheme = "bearer" | "hmac";
 /** Hidden-state encodings on the wire (mirrors shared/wire's `WireDtype`). */
 export type WireDtypeName = "float32" | "float16" | "int8";
 
@@ -64,8 +67,10 @@ export interface EdgeConfig {
   readonly modelDir: string;
   readonly gateway: {
     readonly url: string;
-    /** Bearer token; `undefined` when the gateway runs in insecure local mode. */
+    /** Shared secret; `undefined` when the gateway runs in insecure local mode. */
     readonly token: string | undefined;
+    /** `bearer`: send the token; `hmac`: sign each request with it (needs a token). */
+    readonly auth: GatewayAuthScheme;
     readonly timeoutMs: number;
     readonly dtype: WireDtypeName;
   };
@@ -134,13 +139,19 @@ export function loadConfig(env: Env): EdgeConfig {
   const burst = p.int("EDGE_RATE_LIMIT_BURST", 40, 1);
   const costMode = p.oneOf("SPLITEE_COST_MODE", ["constant", "measured"] as const, "constant");
   const kvRaw = p.str("EDGE_KV_PATH", onDeploy ? "default" : ".data/policy.kv");
+  const gatewayToken = p.optionalSecret("GATEWAY_TOKEN");
+  const gatewayAuth = p.oneOf("GATEWAY_AUTH", ["bearer", "hmac"] as const, "bearer");
+  if (gatewayAuth === "hmac" && gatewayToken === undefined) {
+    p.problems.push("GATEWAY_AUTH=hmac needs GATEWAY_TOKEN (the HMAC secret)");
+  }
   const config: EdgeConfig = {
     port,
     hostname: p.str("EDGE_HOSTNAME", "127.0.0.1"),
     modelDir: p.str("EDGE_MODEL_DIR", "models/sentiment"),
     gateway: {
       url: p.url("GATEWAY_URL", "http://127.0.0.1:8001"),
-      token: p.optionalSecret("GATEWAY_TOKEN"),
+      token: gatewayToken,
+      auth: gatewayAuth,
       timeoutMs: p.int("EDGE_OFFLOAD_TIMEOUT_MS", 2000, 1),
       dtype: p.oneOf("EDGE_WIRE_DTYPE", ["float32", "float16", "int8"] as const, "float32"),
     },

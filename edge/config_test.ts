@@ -6,7 +6,13 @@ Deno.test("loadConfig() fills every documented default from an empty environment
   expect(c.port).toBe(8000);
   expect(c.hostname).toBe("127.0.0.1");
   expect(c.modelDir).toBe("models/sentiment");
-  expect(c.gateway).toEqual({ url: "http://127.0.0.1:8001", token: undefined, timeoutMs: 2000, dtype: "float32" });
+  expect(c.gateway).toEqual({
+    url: "http://127.0.0.1:8001",
+    token: undefined,
+    auth: "bearer",
+    timeoutMs: 2000,
+    dtype: "float32",
+  });
   expect(c.policy).toEqual({
     alpha: 0.7,
     lambda: 0.1,
@@ -107,4 +113,14 @@ Deno.test("loadConfig() lists every bad variable in one error and never echoes t
 Deno.test("loadConfig() falls back to PORT when EDGE_PORT is unset", () => {
   expect(loadConfig({ PORT: "9000" }).port).toBe(9000);
   expect(loadConfig({ PORT: "9000", EDGE_PORT: "9001" }).port).toBe(9001);
+});
+
+Deno.test("loadConfig() reads GATEWAY_AUTH (bearer or hmac); hmac needs GATEWAY_TOKEN", () => {
+  expect(loadConfig({ GATEWAY_TOKEN: "s3cret" }).gateway.auth).toBe("bearer");
+  expect(loadConfig({ GATEWAY_TOKEN: "s3cret", GATEWAY_AUTH: "hmac" }).gateway).toMatchObject({
+    token: "s3cret",
+    auth: "hmac",
+  });
+  expect(() => loadConfig({ GATEWAY_AUTH: "hmac" })).toThrow("GATEWAY_AUTH=hmac needs GATEWAY_TOKEN");
+  expect(() => loadConfig({ GATEWAY_TOKEN: "s3cret", GATEWAY_AUTH: "basic" })).toThrow("GATEWAY_AUTH must be one of");
 });

@@ -54,10 +54,11 @@ async function main(): Promise<number> {
     port: config.port,
     hostname: config.hostname,
     onListen: ({ hostname, port }) => {
+      const gatewayAuth = config.gateway.token ? ` (${config.gateway.auth} auth)` : " without a token";
       console.log(
         `edge: listening on http://${hostname}:${port} (model ${manifest.id}@${manifest.version}, policy ` +
           `${edge.policy.name}, ${config.cost.mode} costs, gateway ${config.gateway.url}` +
-          `${config.gateway.token ? "" : " without a token"}, KV ${config.kv.path ?? "Deno Deploy"})`,
+          `${gatewayAuth}, KV ${config.kv.path ?? "Deno Deploy"})`,
       );
     },
   }, edge.app.fetch);

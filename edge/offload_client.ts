@@ -1,6 +1,6 @@
 /**
  * The edge's client for the gateway's `POST /v1/complete`: packs and msgpack-encodes the hidden state (shared/wire),
- * sends it with the bearer token through an injected `fetch` (Deno's instrumented fetch adds `traceparent` when
+ * sends it with the bearer token, or signs it (HMAC-SHA256 with a timestamp, shared/hmac.ts), through an injected `fetch` (Deno's instrumented fetch adds `traceparent` when
  * OpenTelemetry is on; tests pass `(req) => gatewayApp.fetch(req)` to wire the gateway in-process), enforces a
  * timeout that covers the response body, and measures the round trip, the gateway's compute time (its
  * `Server-Timing: compute;dur=` header, else `computeMs` in the body) and the communication time = round trip -
@@ -9,6 +9,7 @@
  * @module
  */
 
+import { importHmacKey, signRequest } from "../shared/hmac.ts";
 import { ATTR, SPAN } from "../shared/tracing.ts";
 import {
   createOffloadRequest,
@@ -63,8 +64,18 @@ export interface OffloadClientOptions {
   readonly fetch: (request: Request) => Response | Promise<Response>;
   /** Gateway base URL, e.g. `http://127.0.0.1:8001`. */
   readonly baseUrl: string;
-  /** Bearer token; omitted when the gateway runs in insecure local mode. */
+  /** Shared secret; omitted when the gateway runs in insecure local mode. */
   readonly token: string | undefined;
+  /**
+   * `bearer`: send `Authorization: Bearer <token>`; `hmac`: sign each request with the token as HMAC secret.
+   * @default {"bearer"}
+   */
+  readonly auth?: "bearer" | "hmac";
+  /**
+   * Wall clock in unix milliseconds, for HMAC timestamps.
+   * @default {Date.now}
+   */
+  readonly clock?: () => number;
   /** Time limit for the whole exchange, response body included. */
   readonly timeoutMs: number;
   readonly breaker: CircuitBreaker;
@@ -117,11 +128,16 @@ export class OffloadClient {
   readonly #opts: OffloadClientOptions;
   readonly #now: () => number;
   readonly #url: string;
+  readonly #path: string;
+  /** HMAC key, when signing. */
+  readonly #key: Promise<CryptoKey> | undefined;
 
   constructor(options: OffloadClientOptions) {
     this.#opts = options;
     this.#now = options.now ?? (() => performance.now());
     this.#url = `${options.baseUrl.replace(/\/+$/, "")}/v1/complete`;
+    this.#path = new URL(this.#url).pathname;
+    this.#key = options.auth === "hmac" && options.token !== undefined ? importHmacKey(options.token) : undefined;
   }
 
   /** The circuit breaker's state (for `/v1/policy` and `/healthz`). */
@@ -186,7 +202,12 @@ export class OffloadClient {
 
   async #send(body: Uint8Array, encodeMs: number): Promise<OffloadResult> {
     const headers: Record<string, string> = { "content-type": MSGPACK_CONTENT_TYPE, accept: MSGPACK_CONTENT_TYPE };
-    if (this.#opts.token !== undefined) headers.authorization = `Bearer ${this.#opts.token}`;
+    if (this.#key) {
+      const timestamp = Math.floor((this.#opts.clock ?? Date.now)() / 1000);
+      Object.assign(headers, await signRequest(await this.#key, { method: "POST", path: this.#path, timestamp, body }));
+    } else if (this.#opts.token !== undefined) {
+      headers.authorization = `Bearer ${this.#opts.token}`;
+    }
     const controller = new AbortController();
     const start = this.#now();
     let timer: ReturnType<typeof setTimeout> | undefined;

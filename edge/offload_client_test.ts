@@ -1,4 +1,5 @@
 import { expect } from "expect";
+import { importHmacKey, SIGNATURE_HEADER, TIMESTAMP_HEADER, verifySignature } from "../shared/hmac.ts";
 import {
   decodeOffloadRequest,
   encodeOffloadResponse,
@@ -141,4 +142,26 @@ Deno.test("serverTimingMs() reads one metric's dur", () => {
   expect(serverTimingMs('db;dur=3, compute;desc="layers";dur=4', "compute")).toBe(4);
   expect(serverTimingMs("compute", "compute")).toBeUndefined();
   expect(serverTimingMs(null, "compute")).toBeUndefined();
+});
+
+Deno.test("OffloadClient in hmac mode signs the exact body with a timestamp instead of sending the token", async () => {
+  const key = await importHmacKey("tok");
+  let verdict: unknown;
+  let auth: string | null = "unset";
+  const clockMs = 1_800_000_000_900;
+  const r = await client(async (req) => {
+    auth = req.headers.get("authorization");
+    verdict = await verifySignature(key, {
+      method: req.method,
+      path: new URL(req.url).pathname,
+      body: new Uint8Array(await req.arrayBuffer()),
+      timestamp: req.headers.get(TIMESTAMP_HEADER),
+      signature: req.headers.get(SIGNATURE_HEADER),
+    }, { now: () => clockMs });
+    expect(req.headers.get(TIMESTAMP_HEADER)).toBe("1800000000");
+    return okResponse(3);
+  }, { auth: "hmac", clock: () => clockMs }).offload(INPUT);
+  expect(verdict).toEqual({ ok: true });
+  expect(auth).toBeNull();
+  expect(r.logits).toEqual([0.5, -1]);
 });

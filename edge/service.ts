@@ -98,6 +98,7 @@ export async function createEdgeService(options: EdgeServiceOptions): Promise<Ed
     fetch: options.fetch,
     baseUrl: config.gateway.url,
     token: config.gateway.token,
+    auth: config.gateway.auth,
     timeoutMs: config.gateway.timeoutMs,
     breaker,
     model: { id: manifest.id, version: manifest.version },

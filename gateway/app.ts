@@ -2,6 +2,9 @@
  * The gateway: `POST /v1/complete` takes an offloaded hidden state (msgpack, shared/wire), runs the remaining layers
  * and answers the final exit's logits with its own compute time (`computeMs` and `Server-Timing`). `GET /healthz`
  * names the model and execution provider. Every failure is RFC 9457 problem+json; bad input is always a 4xx.
+ *
+ * With `batch` (maxBatch >= 2) concurrent offloads run as one batch (gateway/batcher.ts); `computeMs` is then the
+ * request's own decode time plus its share of the batch's run time (batch time / batch size), not its time queued.
  * @module
  */
 
@@ -19,9 +22,11 @@ import {
 } from "../shared/wire/mod.ts";
 import { bearerAuth } from "./auth.ts";
 import { readBodyLimited } from "./body.ts";
+import { type Batcher, createBatcher } from "./batcher.ts";
 import { completeOffload } from "./complete.ts";
 import type { GatewayAuth } from "./config.ts";
 import { notFoundHandler, problemHandler } from "./errors.ts";
+import { hmacAuth, verifiedBody } from "./hmac_auth.ts";
 import { gatewayTracer } from "./tracing.ts";
 
 /** The manifest fields the gateway needs (a full {@linkcode Manifest} will do). */
@@ -35,14 +40,21 @@ export interface GatewayDeps {
   readonly model: ServedModel;
   /** Execution provider name reported by `/healthz` (e.g. "cpu", "cuda"). */
   readonly provider: string;
-  /** Bearer token, or the explicit insecure local mode (no authentication). */
+  /** Bearer token, HMAC request signatures, or the explicit insecure local mode (no authentication). */
   readonly auth: GatewayAuth;
+  /** Wall clock in unix milliseconds for the HMAC replay window. @default Date.now */
+  readonly clock?: () => number;
   /** Largest accepted request body in bytes (413 beyond). @default 4194304 */
   readonly maxBodyBytes?: number;
   /** Tracer for the layer span. @default the global provider's "splitee-gateway" tracer */
   readonly tracer?: Tracer;
   /** Monotonic clock in milliseconds for `computeMs`. @default performance.now */
   readonly now?: () => number;
+  /**
+   * Dynamic batching: group concurrent offloads into batches of at most `maxBatch`, waiting at most `waitMs` for a
+   * group to fill, with at most `maxInFlight` (default 1) batches running. `maxBatch` <= 1 turns it off. @default off
+   */
+  readonly batch?: { readonly maxBatch: number; readonly waitMs: number; readonly maxInFlight?: number };
   /** Where unexpected failures are logged. @default console.error */
   readonly log?: (message: string, error: unknown) => void;
 }
@@ -56,6 +68,9 @@ export function createApp(deps: GatewayDeps): Hono {
   if (runner.layers !== model.layers) {
     throw new RangeError(`Runner has ${runner.layers} layers but the model says ${model.layers}`);
   }
+  const batcher: Batcher | undefined = deps.batch !== undefined && deps.batch.maxBatch > 1
+    ? createBatcher(runner, model.hiddenSize, { ...deps.batch, now })
+    : undefined;
   const limits = {
     model: { id: model.id, version: model.version },
     layers: model.layers,
@@ -86,6 +101,12 @@ export function createApp(deps: GatewayDeps): Hono {
     }));
 
   if (deps.auth.mode === "token") app.use("/v1/*", bearerAuth({ token: deps.auth.token }));
+  if (deps.auth.mode === "hmac") {
+    app.use(
+      "/v1/*",
+      hmacAuth({ secret: deps.auth.token, maxBodyBytes, ...(deps.clock ? { now: deps.clock } : {}) }),
+    );
+  }
 
   app.post("/v1/complete", async (c) => {
     const contentType = c.req.header("content-type");
@@ -100,12 +121,15 @@ export function createApp(deps: GatewayDeps): Hono {
         headers: { "Accept-Post": `${MSGPACK_CONTENT_TYPE}, application/x-msgpack` },
       });
     }
-    const body = await readBodyLimited(c.req.raw, maxBodyBytes);
+    const body = verifiedBody(c.req.raw) ?? await readBodyLimited(c.req.raw, maxBodyBytes);
     const started = now();
     const req = decodeOffloadRequest(body, limits);
     trace.getActiveSpan()?.setAttribute(ATTR.payloadBytes, body.byteLength);
-    const done = await completeOffload(runner, req, tracer, body.byteLength);
-    const computeMs = Math.max(0, now() - started);
+    const decoded = batcher === undefined ? started : now();
+    const done = await completeOffload(runner, req, tracer, body.byteLength, batcher);
+    const computeMs = done.batch === undefined
+      ? Math.max(0, now() - started)
+      : Math.max(0, decoded - started) + done.batch.computeMs;
     const bytes = encodeOffloadResponse({
       v: 1,
       model: limits.model,

@@ -1,6 +1,7 @@
 /**
  * The gateway's work for one offload: run layers `splitLayer + 1 .. L` on a batch of one (the real tokens, mask
- * from the request) and return the final exit's logits. Pure apart from the runner; no HTTP here.
+ * from the request), or through a {@linkcode Batcher} together with concurrent offloads (gateway/batcher.ts), and
+ * return the final exit's logits. Pure apart from the runner; no HTTP here.
  * @module
  */
 
@@ -10,6 +11,7 @@ import { ProblemError } from "../shared/problem.ts";
 import type { Float32Tensor, SegmentRunner } from "../shared/tensor.ts";
 import { ATTR, SPAN } from "../shared/tracing.ts";
 import { type OffloadRequest, unpackHidden } from "../shared/wire/mod.ts";
+import type { Batcher } from "./batcher.ts";
 import { inSpan } from "./tracing.ts";
 
 /** The final exit of an offloaded request. */
@@ -20,6 +22,8 @@ export interface Completion {
   readonly logits: number[];
   /** Layers this call ran (`L - splitLayer`). */
   readonly layersRun: number;
+  /** With a batcher: this request's share of its batch's run time (ms) and the batch size; absent otherwise. */
+  readonly batch?: { readonly computeMs: number; readonly size: number };
 }
 
 /**
@@ -31,11 +35,10 @@ export async function completeOffload(
   req: OffloadRequest,
   tracer: Tracer,
   payloadBytes: number,
+  batcher?: Batcher,
 ): Promise<Completion> {
   const [tokens, width] = req.dims;
   const layers = runner.layers;
-  const hidden: Float32Tensor = { dtype: "float32", dims: [1, tokens, width], data: unpackHidden(req) };
-  const mask: Float32Tensor = { dtype: "float32", dims: [1, tokens], data: Float32Array.from(req.attentionMask) };
   const attributes = {
     [ATTR.modelId]: req.model.id,
     [ATTR.modelVersion]: req.model.version,
@@ -47,9 +50,23 @@ export async function completeOffload(
     [ATTR.payloadBytes]: payloadBytes,
   };
   return await inSpan(tracer, SPAN.gatewayLayers, attributes, async () => {
-    const result = await runLayers(runner, hidden, mask, req.splitLayer + 1, layers);
-    const final = result.logits.at(-1)!;
-    const logits = Array.from(final.data);
+    let final: Float32Array;
+    let batch: Completion["batch"];
+    if (batcher !== undefined) {
+      const out = await batcher.submit({
+        splitLayer: req.splitLayer,
+        tokens,
+        hidden: unpackHidden(req),
+        attentionMask: req.attentionMask,
+      });
+      final = out.logits;
+      batch = { computeMs: out.computeMs, size: out.batchSize };
+    } else {
+      const hidden: Float32Tensor = { dtype: "float32", dims: [1, tokens, width], data: unpackHidden(req) };
+      const mask: Float32Tensor = { dtype: "float32", dims: [1, tokens], data: Float32Array.from(req.attentionMask) };
+      final = (await runLayers(runner, hidden, mask, req.splitLayer + 1, layers)).logits.at(-1)!.data;
+    }
+    const logits = Array.from(final);
     const bad = logits.findIndex((x) => !Number.isFinite(x));
     if (bad >= 0) {
       throw new ProblemError({
@@ -60,6 +77,7 @@ export async function completeOffload(
           `${logits[bad]}; the hidden state is out of the model's range`,
       });
     }
-    return { exitLayer: layers, logits, layersRun: layers - req.splitLayer };
+    const done = { exitLayer: layers, logits, layersRun: layers - req.splitLayer };
+    return batch === undefined ? done : { ...done, batch };
   });
 }

@@ -9,10 +9,13 @@
  * | `GATEWAY_HOSTNAME` | `127.0.0.1` | listening address (`0.0.0.0` to expose; insecure mode must stay on loopback) |
  * | `GATEWAY_MODEL_DIR` | `models/sentiment` | exported model folder |
  * | `GATEWAY_EXECUTION_PROVIDER` | `cpu` | onnxruntime-node execution provider: `cpu` or `cuda` |
- * | `GATEWAY_TOKEN` | none | shared bearer token the edge must send (at least 16 characters; never logged) |
+ * | `GATEWAY_TOKEN` | none | shared secret the edge must prove (at least 16 characters; never logged) |
+ * | `GATEWAY_AUTH` | `bearer` | `bearer`: `Authorization: Bearer <GATEWAY_TOKEN>`; `hmac`: HMAC-SHA256 request signatures keyed by `GATEWAY_TOKEN`, with a 30 s replay window (shared/hmac.ts) |
  * | `GATEWAY_INSECURE_LOCAL` | `false` | `true` runs with no token, on a loopback address only, for local development |
  * | `GATEWAY_MAX_BODY_BYTES` | `4194304` | largest request body (413 beyond) |
  * | `GATEWAY_INTRA_OP_THREADS` | `0` | onnxruntime threads per operator (0 = onnxruntime's choice, one per core) |
+ * | `GATEWAY_BATCH_MAX` | `1` | dynamic batching (gateway/batcher.ts): most concurrent offloads (same split layer, same power-of-two length bucket) run as one batch; `0` or `1` = off (off by default: docs/benchmarks.md, "Gateway dynamic batching"; `16` is the measured setting) |
+ * | `GATEWAY_BATCH_WAIT_MS` | `0` | dynamic batching: how long a group waits for more requests before it runs (0 = no window: it runs as soon as no other batch is running, growing only while it waits) |
  * | `GATEWAY_SHUTDOWN_GRACE_MS` | `10000` | on SIGTERM/SIGINT, how long in-flight requests may take before exit 1 |
  * | `OTEL_DENO`, `OTEL_SERVICE_NAME`, `OTEL_EXPORTER_OTLP_ENDPOINT`, `OTEL_EXPORTER_OTLP_PROTOCOL` | off, `splitee-gateway`, `http://localhost:4318`, `http/protobuf` | read by Deno itself at startup; echoed here for the startup log |
  *
@@ -25,9 +28,13 @@ export const EXECUTION_PROVIDERS = ["cpu", "cuda"] as const;
 /** One of {@linkcode EXECUTION_PROVIDERS}. */
 export type ExecutionProvider = typeof EXECUTION_PROVIDERS[number];
 
-/** How requests are authenticated. */
+/** Values of `GATEWAY_AUTH`. */
+export const AUTH_SCHEMES = ["bearer", "hmac"] as const;
+
+/** How requests are authenticated: `token` is the bearer scheme, `hmac` signs requests with the same secret. */
 export type GatewayAuth =
   | { readonly mode: "token"; readonly token: string }
+  | { readonly mode: "hmac"; readonly token: string }
   | { readonly mode: "insecure-local" };
 
 /** The gateway's resolved configuration. */
@@ -41,6 +48,8 @@ export interface GatewayConfig {
   /** `undefined`: onnxruntime's default. */
   readonly intraOpThreads: number | undefined;
   readonly shutdownGraceMs: number;
+  /** Dynamic batching (gateway/batcher.ts); `maxBatch` <= 1 is off. */
+  readonly batch: { readonly maxBatch: number; readonly waitMs: number };
   /** OpenTelemetry settings as Deno sees them (Deno reads these variables itself; they cannot change at runtime). */
   readonly otel: {
     readonly enabled: boolean;
@@ -65,6 +74,10 @@ type Env = Readonly<Record<string, string | undefined>>;
 
 const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost"]);
 const MIN_TOKEN_LENGTH = 16;
+/** Default of `GATEWAY_BATCH_MAX` (see docs/benchmarks.md, "Gateway dynamic batching"). */
+export const DEFAULT_BATCH_MAX = 1;
+/** Default of `GATEWAY_BATCH_WAIT_MS`. */
+export const DEFAULT_BATCH_WAIT_MS = 0;
 
 /**
  * Resolves the gateway configuration from environment variables (see the module docs for names and defaults).
@@ -75,6 +88,7 @@ export function loadConfig(env: Env): GatewayConfig {
   const insecure = p.bool("GATEWAY_INSECURE_LOCAL", false);
   const token = p.raw("GATEWAY_TOKEN");
   const hostname = p.raw("GATEWAY_HOSTNAME") ?? "127.0.0.1";
+  const scheme = p.oneOf("GATEWAY_AUTH", AUTH_SCHEMES, "bearer");
   let auth: GatewayAuth = { mode: "insecure-local" };
   if (token !== undefined) {
     if (insecure) p.problems.push("GATEWAY_TOKEN and GATEWAY_INSECURE_LOCAL=true are mutually exclusive; pick one");
@@ -83,12 +97,14 @@ export function loadConfig(env: Env): GatewayConfig {
         `GATEWAY_TOKEN must be at least ${MIN_TOKEN_LENGTH} characters with no whitespace (value hidden)`,
       );
     }
-    auth = { mode: "token", token };
+    auth = scheme === "hmac" ? { mode: "hmac", token } : { mode: "token", token };
   } else if (!insecure) {
     p.problems.push(
       "GATEWAY_TOKEN is not set: set a shared token (e.g. `openssl rand -hex 32`), or GATEWAY_INSECURE_LOCAL=true " +
         "to run without authentication on a loopback address",
     );
+  } else if (scheme === "hmac") {
+    p.problems.push("GATEWAY_AUTH=hmac needs GATEWAY_TOKEN (the HMAC secret); it cannot run in insecure local mode");
   } else if (!LOOPBACK.has(hostname)) {
     p.problems.push(`GATEWAY_INSECURE_LOCAL=true only listens on a loopback address, not GATEWAY_HOSTNAME=${hostname}`);
   }
@@ -101,6 +117,10 @@ export function loadConfig(env: Env): GatewayConfig {
     maxBodyBytes: p.int("GATEWAY_MAX_BODY_BYTES", 4 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     intraOpThreads: p.int("GATEWAY_INTRA_OP_THREADS", 0, 0, 1024) || undefined,
     shutdownGraceMs: p.int("GATEWAY_SHUTDOWN_GRACE_MS", 10_000, 0, 3_600_000),
+    batch: {
+      maxBatch: p.int("GATEWAY_BATCH_MAX", DEFAULT_BATCH_MAX, 0, 1024),
+      waitMs: p.int("GATEWAY_BATCH_WAIT_MS", DEFAULT_BATCH_WAIT_MS, 0, 1000),
+    },
     otel: {
       enabled: p.bool("OTEL_DENO", false),
       serviceName: p.raw("OTEL_SERVICE_NAME"),
@@ -116,13 +136,16 @@ export function loadConfig(env: Env): GatewayConfig {
 export function describeConfig(config: GatewayConfig): string {
   const auth = config.auth.mode === "token"
     ? "auth=bearer-token"
+    : config.auth.mode === "hmac"
+    ? "auth=hmac-sha256 (replay window 30s)"
     : "auth=NONE (INSECURE LOCAL MODE: GATEWAY_INSECURE_LOCAL=true, loopback only)";
   const otel = config.otel.enabled
     ? `otel=on (${
       config.otel.serviceName ?? "unknown_service:deno"
     } -> ${config.otel.endpoint}, ${config.otel.protocol})`
     : "otel=off (OTEL_DENO=true to enable)";
-  return `model=${config.modelDir} provider=${config.executionProvider} ${auth} maxBody=${config.maxBodyBytes}B ${otel}`;
+  const batch = config.batch.maxBatch > 1 ? `batch=${config.batch.maxBatch}/${config.batch.waitMs}ms` : "batch=off";
+  return `model=${config.modelDir} provider=${config.executionProvider} ${auth} maxBody=${config.maxBodyBytes}B ${batch} ${otel}`;
 }
 
 /** Collects problems instead of throwing on the first one. Values of secrets never appear in messages. */

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ConfigError, describeConfig, loadConfig } from "./config.ts";
+import { ConfigError, DEFAULT_BATCH_MAX, DEFAULT_BATCH_WAIT_MS, describeConfig, loadConfig } from "./config.ts";
 
 const TOKEN = "0123456789abcdef0123";
 
@@ -24,6 +24,7 @@ Deno.test("loadConfig() resolves the documented defaults when only a token is se
     maxBodyBytes: 4194304,
     intraOpThreads: undefined,
     shutdownGraceMs: 10000,
+    batch: { maxBatch: DEFAULT_BATCH_MAX, waitMs: DEFAULT_BATCH_WAIT_MS },
     otel: { enabled: false, serviceName: undefined, endpoint: "http://localhost:4318", protocol: "http/protobuf" },
   });
   assert.ok(Object.isFrozen(config) && Object.isFrozen(config.auth));
@@ -109,4 +110,34 @@ Deno.test("describeConfig() names the auth mode and tracing target but not the t
   assert.ok(!line.includes(TOKEN));
   assert.match(line, /auth=bearer-token/);
   assert.match(line, /otel=on \(unknown_service:deno -> http:\/\/localhost:4318, http\/protobuf\)/);
+});
+
+Deno.test("loadConfig() reads GATEWAY_BATCH_MAX and GATEWAY_BATCH_WAIT_MS and rejects bad values", () => {
+  const config = loadConfig({ GATEWAY_TOKEN: TOKEN, GATEWAY_BATCH_MAX: "16", GATEWAY_BATCH_WAIT_MS: "3" });
+  assert.deepEqual(config.batch, { maxBatch: 16, waitMs: 3 });
+  assert.match(describeConfig(config), /batch=16\/3ms/);
+  assert.match(describeConfig(loadConfig({ GATEWAY_TOKEN: TOKEN, GATEWAY_BATCH_MAX: "0" })), /batch=off/);
+  try {
+    loadConfig({ GATEWAY_TOKEN: TOKEN, GATEWAY_BATCH_MAX: "-1", GATEWAY_BATCH_WAIT_MS: "soon" });
+    assert.fail("expected a ConfigError");
+  } catch (err) {
+    assert.ok(err instanceof ConfigError);
+    assert.equal(err.problems.length, 2);
+    assert.match(err.problems[0]!, /GATEWAY_BATCH_MAX must be an integer in 0\.\.1024/);
+    assert.match(err.problems[1]!, /GATEWAY_BATCH_WAIT_MS/);
+  }
+});
+
+Deno.test("loadConfig() reads GATEWAY_AUTH: bearer by default, hmac reusing GATEWAY_TOKEN as the secret", () => {
+  assert.deepEqual(loadConfig({ GATEWAY_TOKEN: TOKEN, GATEWAY_AUTH: "bearer" }).auth, { mode: "token", token: TOKEN });
+  const config = loadConfig({ GATEWAY_TOKEN: TOKEN, GATEWAY_AUTH: "hmac" });
+  assert.deepEqual(config.auth, { mode: "hmac", token: TOKEN });
+  const line = describeConfig(config);
+  assert.match(line, /auth=hmac-sha256 \(replay window 30s\)/);
+  assert.ok(!line.includes(TOKEN));
+  assert.match(problemsOf({ GATEWAY_TOKEN: TOKEN, GATEWAY_AUTH: "jwt" }).join("\n"), /GATEWAY_AUTH must be one of/);
+  assert.match(
+    problemsOf({ GATEWAY_AUTH: "hmac", GATEWAY_INSECURE_LOCAL: "true" }).join("\n"),
+    /GATEWAY_AUTH=hmac needs GATEWAY_TOKEN/,
+  );
 });

@@ -38,6 +38,7 @@ async function main(): Promise<number> {
     provider: config.executionProvider,
     auth: config.auth,
     maxBodyBytes: config.maxBodyBytes,
+    batch: config.batch,
   });
   const drain = createDrain();
   const server = Deno.serve({

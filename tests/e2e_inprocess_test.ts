@@ -86,6 +86,51 @@ Deno.test({
 });
 
 Deno.test({
+  name: "e2e in-process: GATEWAY_AUTH=hmac on both sides signs every offload; replays and bearer edges are refused",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const hmacGateway = createGatewayApp({
+      runner: gatewayRunner,
+      model: manifest,
+      provider: "cpu",
+      auth: { mode: "hmac", token: TOKEN },
+      log: () => {},
+    });
+    const sent: Request[] = [];
+    const fetch = (req: Request) => {
+      sent.push(req.clone());
+      return hmacGateway.fetch(req);
+    };
+    const env = { GATEWAY_TOKEN: TOKEN, SPLITEE_POLICY: "fixed-3", SPLITEE_ALPHA: "0.999" };
+    const edge = await edgeService({ ...env, GATEWAY_AUTH: "hmac" }, edgeRunner, fetch);
+    const sentences = (await readSst2()).slice(0, 10).map((s) => s.text);
+    const answers = [];
+    for (const text of sentences) answers.push(await classifyVia(edge.app, { text }));
+    await edge.close();
+    const offloaded = answers.filter((r) => r.answeredBy === "gateway");
+    expect(offloaded.length).toBeGreaterThan(0);
+    expect(answers.every((r) => !r.degraded)).toBe(true);
+    expect(sent.length).toBe(offloaded.length);
+    for (const req of sent) {
+      expect(req.headers.get("authorization")).toBeNull();
+      expect(req.headers.get("x-splitee-signature")).toMatch(/^v1=[0-9a-f]{64}$/);
+    }
+    // Replaying a captured offload is refused.
+    const replay = await hmacGateway.fetch(sent[0]!);
+    expect(replay.status).toBe(401);
+    const problem = await replay.json();
+    expect(problem.type).toMatch(/replayed-signature$/);
+    expect(JSON.stringify(problem)).not.toContain(TOKEN);
+    // An edge still on the bearer scheme is refused (401) and degrades instead of failing.
+    const bearerEdge = await edgeService(env, edgeRunner, (req) => hmacGateway.fetch(req));
+    const degraded = await classifyVia(bearerEdge.app, { text: sentences[0]! });
+    await bearerEdge.close();
+    expect(degraded.degraded).toBe(true);
+  },
+});
+
+Deno.test({
   name: "e2e in-process: in measured cost mode a slow gateway moves the split toward the edge, and back",
   sanitizeResources: false,
   sanitizeOps: false,
