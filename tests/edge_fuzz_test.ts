@@ -212,13 +212,12 @@ Deno.test({
     const kinds = new Map<string, number>();
     const MAX_VALID = 300; // cases that may be valid stop here; accepted content-type variants add a few more
     let valid = 0;
-    let rssWarm = 0;
-    let rssMid = 0;
+    let rssWarm = 0, rssMid = 0, heapMid = 0;
     const started = performance.now();
     try {
       for (let i = 0; i < 10_000; i++) {
         if (i === 500) rssWarm = Deno.memoryUsage().rss;
-        if (i === 5000) rssMid = Deno.memoryUsage().rss;
+        if (i === 5000) ({ rss: rssMid, heapUsed: heapMid } = Deno.memoryUsage());
         const c = fuzzCase(prng, valid < MAX_VALID);
         kinds.set(c.kind, (kinds.get(c.kind) ?? 0) + 1);
         const headers: Record<string, string> = {};
@@ -242,22 +241,27 @@ Deno.test({
           assert.ok(!JSON.stringify(problem).includes(TOKEN), `case ${i} leaks the gateway token`);
         }
       }
-      const rssEnd = Deno.memoryUsage().rss;
+      const { rss: rssEnd, heapUsed: heapEnd } = Deno.memoryUsage();
       const growthMb = (rssEnd - rssWarm) / 2 ** 20;
+      const heapSecondHalfMb = (heapEnd - heapMid) / 2 ** 20;
       const secondHalfMb = (rssEnd - rssMid) / 2 ** 20;
       const seconds = (performance.now() - started) / 1000;
       console.log(
         `statuses ${JSON.stringify(Object.fromEntries(statuses))}, kinds ${
           JSON.stringify(Object.fromEntries(kinds))
         }, ` +
-          `rss growth after warm-up ${growthMb.toFixed(1)} MiB (second half ${secondHalfMb.toFixed(1)} MiB), ${
-            seconds.toFixed(1)
-          } s`,
+          `rss growth after warm-up ${growthMb.toFixed(1)} MiB (second half ${secondHalfMb.toFixed(1)} MiB), ` +
+          `JS heap growth over the second half ${heapSecondHalfMb.toFixed(1)} MiB, ${seconds.toFixed(1)} s`,
       );
       assert.ok(valid >= 100 && valid <= 2 * MAX_VALID, `valid requests that ran the model: ${valid}`);
       for (const s of [400, 413, 415, 422]) assert.ok((statuses.get(s) ?? 0) > 0, `no ${s} was produced`);
-      // Bounded: keeping 20 KiB per request (the size of the larger bodies) would add ~185 MiB over 9,500 requests.
-      assert.ok(growthMb < 150, `rss grew ${growthMb.toFixed(1)} MiB after warm-up`);
+      // Bounded: keeping 20 KiB per request (the size of the larger bodies) would add ~95 MiB over the second 5,000.
+      // Asserted on this isolate's JS heap: RSS is shared with test modules running in parallel and includes
+      // onnxruntime's native arenas, which grow to a ceiling as new shapes are seen (docs/reliability.md).
+      assert.ok(
+        heapSecondHalfMb < 48,
+        `JS heap grew ${heapSecondHalfMb.toFixed(1)} MiB over the second 5,000 requests`,
+      );
       const view = await (await edge.app.request("/v1/policy")).json();
       assert.equal(view.t, valid, "every answered request was learned from, and no rejected one");
       assert.ok(view.arms.every((a: { pulls: number }) => Number.isFinite(a.pulls)));
