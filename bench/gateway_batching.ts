@@ -157,8 +157,7 @@ const counting: typeof runner = Object.assign(Object.create(runner), {
 
 const apps = configs.map((config) =>
   createApp({
-    runner: counting,
-    model: manifest,
+    models: [{ runner: counting, model: manifest }],
     provider: "cpu",
     auth: { mode: "insecure-local" },
     log: (m, e) => console.error(m, e),

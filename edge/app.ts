@@ -1,7 +1,8 @@
 /**
  * The edge's HTTP app: `createApp(deps)` returns a Hono app with
  * - `POST /v1/classify` (JSON in, classification out; see edge/classify_request.ts for every 4xx),
- * - `GET /v1/policy` (arm statistics, chosen arm, costs), `GET /healthz`, `GET /openapi.json`, `GET /docs`,
+ * - `GET /v1/policy[?model=<id>]` (one model's arm statistics, chosen arm, costs), `GET /healthz`,
+ *   `GET /openapi.json`, `GET /docs`,
  * - optional API keys on `/v1/*` (401), a per-client rate limit on `/v1/classify` (429 + Retry-After), a body size
  *   limit (413), configurable CORS,
  * - one error handler: a `ProblemError` becomes its problem+json response; anything else is logged and becomes a
@@ -27,12 +28,13 @@ import { type UiOptions, uiRoutes } from "./ui/mod.ts";
 
 /** What the app needs. */
 export interface AppDeps {
-  readonly manifest: Pick<Manifest, "id" | "version" | "task" | "labels">;
+  /** Served models, at least one; the first is the default. */
+  readonly models: readonly Pick<Manifest, "id" | "version" | "task" | "labels">[];
   readonly http: EdgeConfig["http"];
-  /** Runs the pipeline (edge/classifier.ts `classify` bound to its deps). */
+  /** Runs the pipeline of `input.model` (a served id, checked here; absent = the default model). */
   readonly classify: (input: ClassifyInput) => Promise<Classification>;
-  /** The `GET /v1/policy` body. */
-  readonly policy: () => unknown;
+  /** The `GET /v1/policy` body of a served model (`undefined` = the default model). */
+  readonly policy: (modelId: string | undefined) => unknown;
   /** Extra `GET /healthz` fields (e.g. the gateway breaker state). @default none */
   readonly health?: () => Record<string, unknown>;
   /** Logs an unexpected error (never sent to the client). @default console.error */
@@ -45,13 +47,13 @@ export interface AppDeps {
 
 /** Builds the edge app (see the module docs). */
 export function createApp(deps: AppDeps): Hono {
-  const { http, manifest } = deps;
+  const { http, models } = deps;
+  const first = models[0];
+  if (first === undefined) throw new RangeError("createApp needs at least one model");
   const logError = deps.logError ?? ((e: unknown) => console.error("edge: unexpected error:", e));
   const app = new Hono();
   const doc = openApiDocument({
-    modelId: manifest.id,
-    labels: manifest.labels,
-    task: manifest.task,
+    models,
     maxTextChars: http.maxTextChars,
     bodyLimitBytes: http.bodyLimitBytes,
     apiKeys: http.apiKeys.length > 0,
@@ -106,18 +108,34 @@ export function createApp(deps: AppDeps): Hono {
       const body = new Uint8Array(await c.req.arrayBuffer());
       const input = parseClassifyRequest(c.req.header("content-type"), body, {
         maxTextChars: http.maxTextChars,
-        modelId: manifest.id,
-        task: manifest.task,
+        models,
       });
       return c.json(await deps.classify(input));
     },
   );
   app.all("/v1/classify", () => methodNotAllowed("POST"));
-  app.get("/v1/policy", (c) => c.json(deps.policy() as Record<string, unknown>));
-  app.get(
-    "/healthz",
-    (c) => c.json({ status: "ok", modelId: manifest.id, modelVersion: manifest.version, ...deps.health?.() }),
-  );
+  app.get("/v1/policy", (c) => {
+    const model = c.req.query("model");
+    if (model !== undefined && !models.some((m) => m.id === model)) {
+      throw new ProblemError({
+        status: 404,
+        slug: "unknown-model",
+        title: "Unknown model",
+        detail: `No served model ${JSON.stringify(model.slice(0, 64))}; this edge serves ${
+          models.map((m) => m.id).join(", ")
+        }.`,
+      });
+    }
+    return c.json(deps.policy(model) as Record<string, unknown>);
+  });
+  app.get("/healthz", (c) =>
+    c.json({
+      status: "ok",
+      modelId: first.id,
+      modelVersion: first.version,
+      models: models.map((m) => ({ id: m.id, version: m.version, task: m.task, labels: m.labels })),
+      ...deps.health?.(),
+    }));
   app.get("/openapi.json", (c) => c.json(doc));
   app.get("/docs", (c) => c.html(docsPage(doc)));
   if (deps.ui) app.route("/", uiRoutes(deps.ui));

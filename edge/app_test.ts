@@ -10,6 +10,12 @@ const MANIFEST = {
   task: "single" as const,
   labels: ["negative", "positive"],
 };
+const NLI = {
+  id: "entailment-en",
+  version: "fedcba9876543210",
+  task: "pair" as const,
+  labels: ["entailment", "neutral", "contradiction"],
+};
 
 const RESULT: Classification = {
   label: "positive",
@@ -37,13 +43,13 @@ function app(env: Record<string, string> = {}, overrides: Partial<AppDeps> = {})
   const errors: unknown[] = [];
   let t = 0;
   const a = createApp({
-    manifest: MANIFEST,
+    models: [MANIFEST, NLI],
     http: testConfig(env).http,
     classify: (input) => {
       seen.push(input);
       return Promise.resolve(RESULT);
     },
-    policy: () => ({ chosenArm: 4 }),
+    policy: (model) => ({ chosenArm: 4, model: model ?? null }),
     health: () => ({ gatewayBreaker: "closed" }),
     logError: (e) => errors.push(e),
     now: () => t,
@@ -72,7 +78,21 @@ Deno.test("POST /v1/classify returns the classification for a valid text", async
   const res = await t.app.request("/v1/classify", json({ text: "great film", model: "sentiment-en" }));
   expect(res.status).toBe(200);
   expect(await res.json()).toEqual(RESULT);
-  expect(t.seen).toEqual([{ text: "great film" }]);
+  expect(t.seen).toEqual([{ text: "great film", model: "sentiment-en" }]);
+});
+
+Deno.test("POST /v1/classify routes a pair to the pair model it names and refuses a pair for a single-text model", async () => {
+  const t = app();
+  const res = await t.app.request("/v1/classify", json({ model: "entailment-en", text: "a", textPair: "b" }));
+  expect(res.status).toBe(200);
+  expect(t.seen).toEqual([{ text: "a", textPair: "b", model: "entailment-en" }]);
+  const wrong = await problem(
+    await t.app.request("/v1/classify", json({ text: "a", textPair: "b" })),
+    422,
+    "invalid-request",
+  );
+  expect(wrong.detail).toContain("Model sentiment-en classifies single texts");
+  expect(t.seen).toHaveLength(1);
 });
 
 Deno.test("POST /v1/classify answers bad input with problem+json 4xx and never calls the pipeline", async () => {
@@ -211,13 +231,24 @@ Deno.test("GET /healthz, /v1/policy, /openapi.json and /docs describe the servic
     status: "ok",
     modelId: "sentiment-en",
     modelVersion: "0123456789abcdef",
+    models: [
+      { id: "sentiment-en", version: "0123456789abcdef", task: "single", labels: ["negative", "positive"] },
+      { id: "entailment-en", version: "fedcba9876543210", task: "pair", labels: NLI.labels },
+    ],
     gatewayBreaker: "closed",
   });
-  expect(await (await t.app.request("/v1/policy")).json()).toEqual({ chosenArm: 4 });
+  expect(await (await t.app.request("/v1/policy")).json()).toEqual({ chosenArm: 4, model: null });
+  expect(await (await t.app.request("/v1/policy?model=entailment-en")).json()).toEqual({
+    chosenArm: 4,
+    model: "entailment-en",
+  });
+  const unknown = await problem(await t.app.request("/v1/policy?model=nope"), 404, "unknown-model");
+  expect(unknown.detail).toContain("this edge serves sentiment-en, entailment-en");
   const doc = await (await t.app.request("/openapi.json")).json();
   expect(doc.openapi).toBe("3.1.0");
   expect(Object.keys(doc.paths)).toEqual(["/v1/classify", "/v1/policy", "/healthz", "/openapi.json", "/docs"]);
   expect(doc.components.schemas.ClassifyResponse.required).toContain("traceId");
+  expect(doc.components.schemas.ClassifyRequest.properties.model.enum).toEqual(["sentiment-en", "entailment-en"]);
   const docs = await t.app.request("/docs");
   expect(docs.headers.get("content-type")).toContain("text/html");
   const html = await docs.text();

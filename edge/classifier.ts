@@ -49,6 +49,8 @@ export interface ClassifierDeps {
 export interface ClassifyInput {
   readonly text: string;
   readonly textPair?: string | undefined;
+  /** The served model's id; the service routes on it (the pipeline itself ignores it). @default the default model */
+  readonly model?: string | undefined;
 }
 
 /** The pipeline's answer; app.ts serialises it as the `POST /v1/classify` response. */

@@ -7,7 +7,7 @@
  * | Content-Type not `application/json` (charset other than utf-8 too) | 415 | `unsupported-media-type` |
  * | body is not valid UTF-8 | 400 | `invalid-utf8` |
  * | body is not JSON | 400 | `malformed-json` |
- * | not an object, unknown fields, missing/empty/whitespace-only `text`, wrong types, `textPair` on a single-text model (or missing on a pair model), unknown `model` | 422 | `invalid-request` (all problems listed in `errors`) |
+ * | not an object, unknown fields, missing/empty/whitespace-only `text`, wrong types, `textPair` on a single-text model (or missing on a pair model), unknown `model` (the problem lists the served ids) | 422 | `invalid-request` (all problems listed in `errors`) |
  * | `text` or `textPair` longer than the configured limit (`EDGE_MAX_TEXT_CHARS`, UTF-16 code units) | 413 | `text-too-long` |
  *
  * Texts within the limit but longer than the model's `maxLength` tokens are truncated by the tokenizer (head+tail),
@@ -21,9 +21,8 @@ import type { ClassifyInput } from "./classifier.ts";
 /** What the parser checks against. */
 export interface ClassifyRequestLimits {
   readonly maxTextChars: number;
-  /** Served model id (a request may name it in `model`). */
-  readonly modelId: string;
-  readonly task: "single" | "pair";
+  /** Served models (a request names one in `model`); the first is the default. */
+  readonly models: readonly { readonly id: string; readonly task: "single" | "pair" }[];
 }
 
 /** One field problem of a 422. */
@@ -113,17 +112,20 @@ function validate(value: unknown, limits: ClassifyRequestLimits): ClassifyInput 
     if (v.length > limits.maxTextChars && field !== "model") tooLong.push(field);
     return v;
   };
-  const text = str("text", true);
-  const textPair = str("textPair", limits.task === "pair");
   const model = str("model", false);
-  if (textPair !== undefined && limits.task === "single") {
-    problems.push({ field: "textPair", message: `Model ${limits.modelId} classifies single texts; omit textPair` });
-  }
-  if (model !== undefined && model !== limits.modelId) {
+  const served = model === undefined ? limits.models[0] : limits.models.find((m) => m.id === model);
+  if (model !== undefined && served === undefined) {
     problems.push({
       field: "model",
-      message: `Unknown model ${JSON.stringify(model.slice(0, 64))}; this edge serves ${limits.modelId}`,
+      message: `Unknown model ${JSON.stringify(model.slice(0, 64))}; this edge serves ${
+        limits.models.map((m) => m.id).join(", ")
+      }`,
     });
+  }
+  const text = str("text", true);
+  const textPair = str("textPair", served?.task === "pair");
+  if (textPair !== undefined && served?.task === "single") {
+    problems.push({ field: "textPair", message: `Model ${served.id} classifies single texts; omit textPair` });
   }
   if (problems.length > 0) throw invalid(problems);
   if (tooLong.length > 0) {
@@ -135,7 +137,11 @@ function validate(value: unknown, limits: ClassifyRequestLimits): ClassifyInput 
       extensions: { limit: limits.maxTextChars, fields: tooLong },
     });
   }
-  return textPair === undefined ? { text: text! } : { text: text!, textPair };
+  return {
+    text: text!,
+    ...(textPair === undefined ? {} : { textPair }),
+    ...(model === undefined ? {} : { model }),
+  };
 }
 
 function invalid(errors: FieldProblem[]): ProblemError {

@@ -2,8 +2,9 @@ import { expect } from "expect";
 import { ProblemError } from "../shared/problem.ts";
 import { parseClassifyRequest } from "./classify_request.ts";
 
-const SINGLE = { maxTextChars: 50, modelId: "m", task: "single" as const };
-const PAIR = { ...SINGLE, task: "pair" as const };
+const SINGLE = { maxTextChars: 50, models: [{ id: "m", task: "single" as const }] };
+const PAIR = { maxTextChars: 50, models: [{ id: "p", task: "pair" as const }] };
+const BOTH = { maxTextChars: 50, models: [{ id: "m", task: "single" as const }, { id: "p", task: "pair" as const }] };
 const body = (v: unknown) => new TextEncoder().encode(JSON.stringify(v));
 
 function problemOf(fn: () => unknown): ProblemError {
@@ -20,11 +21,29 @@ Deno.test("parseClassifyRequest() accepts a text, a pair for pair models, charse
   expect(parseClassifyRequest("application/json", body({ text: "ok" }), SINGLE)).toEqual({ text: "ok" });
   expect(parseClassifyRequest("application/json; charset=UTF-8", body({ text: "ok", model: "m" }), SINGLE)).toEqual({
     text: "ok",
+    model: "m",
   });
   expect(parseClassifyRequest("application/json", body({ text: "a", textPair: "b" }), PAIR)).toEqual({
     text: "a",
     textPair: "b",
   });
+});
+
+Deno.test("parseClassifyRequest() checks textPair against the model the request names, default the first", () => {
+  expect(parseClassifyRequest("application/json", body({ text: "a" }), BOTH)).toEqual({ text: "a" });
+  expect(parseClassifyRequest("application/json", body({ text: "a", textPair: "b", model: "p" }), BOTH)).toEqual({
+    text: "a",
+    textPair: "b",
+    model: "p",
+  });
+  const pairOnDefault = problemOf(() =>
+    parseClassifyRequest("application/json", body({ text: "a", textPair: "b" }), BOTH)
+  );
+  expect(pairOnDefault.detail).toContain("Model m classifies single texts");
+  const missingPair = problemOf(() => parseClassifyRequest("application/json", body({ text: "a", model: "p" }), BOTH));
+  expect(missingPair.detail).toContain("textPair: Required");
+  const unknown = problemOf(() => parseClassifyRequest("application/json", body({ text: "a", model: "x" }), BOTH));
+  expect([unknown.status, unknown.detail]).toEqual([422, 'model: Unknown model "x"; this edge serves m, p']);
 });
 
 Deno.test("parseClassifyRequest() lists every field problem in one 422", () => {

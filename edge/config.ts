@@ -7,7 +7,8 @@
  * |---|---|---|
  * | `EDGE_PORT` (or `PORT`) | `8000` | listening port (0 = any free port) |
  * | `EDGE_HOSTNAME` | `127.0.0.1` | listening address (`0.0.0.0` to expose) |
- * | `EDGE_MODEL_DIR` | `models/sentiment` | exported model folder |
+ * | `EDGE_MODEL_DIRS` | `models/sentiment,models/paraphrase,models/entailment` | comma-separated exported model folders served side by side; the first is the default model (a request picks another with `"model": "<id>"`); each model has its own policy state |
+ * | `EDGE_MODEL_DIR` | none | one folder: shorthand for `EDGE_MODEL_DIRS` with a single model (not both) |
  * | `GATEWAY_URL` | `http://127.0.0.1:8001` | gateway base URL |
  * | `GATEWAY_TOKEN` | none | shared gateway secret (never logged) |
  * | `GATEWAY_AUTH` | `bearer` | how offloads prove `GATEWAY_TOKEN`: `bearer` (`Authorization: Bearer`) or `hmac` (signed requests, shared/hmac.ts); set the same value as on the gateway |
@@ -51,6 +52,9 @@ import { POLICY_NAMES } from "../shared/policy/registry.ts";
 /** Registry policies a live edge can run: not the paper replay modes (they read unobserved C_L) nor the oracle. */
 const LIVE_POLICIES = POLICY_NAMES.filter((n) => !n.endsWith("-paper") && n !== "oracle");
 
+/** The models served when neither `EDGE_MODEL_DIRS` nor `EDGE_MODEL_DIR` is set; the first is the default. */
+export const DEFAULT_MODEL_DIRS = ["models/sentiment", "models/paraphrase", "models/entailment"] as const;
+
 /** What the edge does when an offload fails. */
 export type FallbackMode = "edge-exit" | "edge-complete";
 /** How lambda and o are obtained. */
@@ -64,7 +68,8 @@ export type WireDtypeName = "float32" | "float16" | "int8";
 export interface EdgeConfig {
   readonly port: number;
   readonly hostname: string;
-  readonly modelDir: string;
+  /** Model folders; the first is the default model. */
+  readonly modelDirs: readonly string[];
   readonly gateway: {
     readonly url: string;
     /** Shared secret; `undefined` when the gateway runs in insecure local mode. */
@@ -147,7 +152,7 @@ export function loadConfig(env: Env): EdgeConfig {
   const config: EdgeConfig = {
     port,
     hostname: p.str("EDGE_HOSTNAME", "127.0.0.1"),
-    modelDir: p.str("EDGE_MODEL_DIR", "models/sentiment"),
+    modelDirs: p.modelDirs(),
     gateway: {
       url: p.url("GATEWAY_URL", "http://127.0.0.1:8001"),
       token: gatewayToken,
@@ -214,6 +219,22 @@ class Parser {
 
   str(name: string, fallback: string): string {
     return this.raw(name) ?? fallback;
+  }
+
+  modelDirs(): string[] {
+    const one = this.raw("EDGE_MODEL_DIR");
+    const many = this.list("EDGE_MODEL_DIRS");
+    if (one !== undefined && many.length > 0) {
+      this.problems.push("EDGE_MODEL_DIR and EDGE_MODEL_DIRS are both set: use one");
+    }
+    const dirs = one !== undefined ? [one] : many.length > 0 ? [...many] : [...DEFAULT_MODEL_DIRS];
+    const seen = new Set<string>();
+    for (const d of dirs) {
+      const key = d.replace(/\/+$/, "");
+      if (seen.has(key)) this.problems.push(`EDGE_MODEL_DIRS names ${JSON.stringify(d)} twice`);
+      seen.add(key);
+    }
+    return dirs;
   }
 
   optionalSecret(name: string): string | undefined {

@@ -5,7 +5,7 @@ Deno.test("loadConfig() fills every documented default from an empty environment
   const c = loadConfig({});
   expect(c.port).toBe(8000);
   expect(c.hostname).toBe("127.0.0.1");
-  expect(c.modelDir).toBe("models/sentiment");
+  expect(c.modelDirs).toEqual(["models/sentiment", "models/paraphrase", "models/entailment"]);
   expect(c.gateway).toEqual({
     url: "http://127.0.0.1:8001",
     token: undefined,
@@ -123,4 +123,13 @@ Deno.test("loadConfig() reads GATEWAY_AUTH (bearer or hmac); hmac needs GATEWAY_
   });
   expect(() => loadConfig({ GATEWAY_AUTH: "hmac" })).toThrow("GATEWAY_AUTH=hmac needs GATEWAY_TOKEN");
   expect(() => loadConfig({ GATEWAY_TOKEN: "s3cret", GATEWAY_AUTH: "basic" })).toThrow("GATEWAY_AUTH must be one of");
+});
+
+Deno.test("loadConfig() reads the served model folders from EDGE_MODEL_DIRS or the EDGE_MODEL_DIR shorthand", () => {
+  expect(loadConfig({ EDGE_MODEL_DIRS: "a, b/" }).modelDirs).toEqual(["a", "b/"]);
+  expect(loadConfig({ EDGE_MODEL_DIR: "models/sentiment" }).modelDirs).toEqual(["models/sentiment"]);
+  expect(() => loadConfig({ EDGE_MODEL_DIR: "a", EDGE_MODEL_DIRS: "b" })).toThrow(
+    "EDGE_MODEL_DIR and EDGE_MODEL_DIRS are both set",
+  );
+  expect(() => loadConfig({ EDGE_MODEL_DIRS: "a,a/" })).toThrow('EDGE_MODEL_DIRS names "a/" twice');
 });

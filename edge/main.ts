@@ -1,6 +1,7 @@
 /**
  * Edge entry point (`deno task edge`; the Deno Deploy entrypoint): resolves the config from the environment, loads
- * the model for onnxruntime-web (sessions open lazily on first use), opens Deno KV, and serves the app. On SIGTERM or
+ * every configured model for onnxruntime-web (sessions open lazily; the default model's are preloaded in the
+ * background after the server listens, the others on first use), opens Deno KV, and serves the app. On SIGTERM or
  * SIGINT it stops accepting, finishes in-flight requests (up to `EDGE_SHUTDOWN_GRACE_MS`), flushes the policy
  * statistics to KV and exits 0 (Deno flushes pending OpenTelemetry data on exit).
  * @module
@@ -9,7 +10,7 @@
 import { parseManifest } from "../shared/manifest.ts";
 import { ConfigError, type EdgeConfig, loadConfig } from "./config.ts";
 import { loadWebRunner } from "./runtime/onnx.ts";
-import { createEdgeService } from "./service.ts";
+import { createEdgeService, type EdgeModel } from "./service.ts";
 
 async function openKv(config: EdgeConfig): Promise<Deno.Kv> {
   if (typeof Deno.openKv !== "function") {
@@ -33,17 +34,26 @@ async function main(): Promise<number> {
     console.error(e.message);
     return 2;
   }
-  const dir = config.modelDir.replace(/\/+$/, "");
-  const manifest = parseManifest(JSON.parse(await Deno.readTextFile(`${dir}/manifest.json`)));
-  const vocabText = await Deno.readTextFile(`${dir}/${manifest.tokenizer.vocab}`);
-  const runner = await loadWebRunner({ manifest, files: (name) => Deno.readFile(`${dir}/${name}`) });
+  const models: (EdgeModel & { runner: Awaited<ReturnType<typeof loadWebRunner>> })[] = [];
+  for (const folder of config.modelDirs) {
+    const dir = folder.replace(/\/+$/, "");
+    try {
+      const manifest = parseManifest(JSON.parse(await Deno.readTextFile(`${dir}/manifest.json`)));
+      const vocabText = await Deno.readTextFile(`${dir}/${manifest.tokenizer.vocab}`);
+      const runner = await loadWebRunner({ manifest, files: (name) => Deno.readFile(`${dir}/${name}`) });
+      models.push({ manifest, vocabText, runner });
+    } catch (e) {
+      console.error(`edge: cannot load the model in ${dir}: ${e instanceof Error ? e.message : e}`);
+      await Promise.allSettled(models.map((m) => m.runner.dispose()));
+      return 2;
+    }
+  }
+  const runner = models[0]!.runner;
   const kv = await openKv(config);
   const seed = config.policy.seed ?? crypto.getRandomValues(new Uint32Array(1))[0]!;
   const edge = await createEdgeService({
     config,
-    manifest,
-    vocabText,
-    runner,
+    models,
     kv,
     fetch,
     seed,
@@ -56,7 +66,9 @@ async function main(): Promise<number> {
     onListen: ({ hostname, port }) => {
       const gatewayAuth = config.gateway.token ? ` (${config.gateway.auth} auth)` : " without a token";
       console.log(
-        `edge: listening on http://${hostname}:${port} (model ${manifest.id}@${manifest.version}, policy ` +
+        `edge: listening on http://${hostname}:${port} (models ${
+          models.map((m) => `${m.manifest.id}@${m.manifest.version}`).join(", ")
+        }, policy ` +
           `${edge.policy.name}, ${config.cost.mode} costs, gateway ${config.gateway.url}` +
           `${gatewayAuth}, KV ${config.kv.path ?? "Deno Deploy"})`,
       );
@@ -95,7 +107,7 @@ async function main(): Promise<number> {
     code = 1;
   }
   kv.close();
-  await runner.dispose();
+  await Promise.allSettled(models.map((m) => m.runner.dispose()));
   console.log("edge: stopped");
   return code;
 }

@@ -5,9 +5,12 @@
 
 /** What the document states about this deployment. */
 export interface OpenApiInfo {
-  readonly modelId: string;
-  readonly labels: readonly string[];
-  readonly task: "single" | "pair";
+  /** Served models; the first is the default. */
+  readonly models: readonly {
+    readonly id: string;
+    readonly labels: readonly string[];
+    readonly task: "single" | "pair";
+  }[];
   readonly maxTextChars: number;
   readonly bodyLimitBytes: number;
   /** Whether API keys are required on `/v1/*`. */
@@ -22,6 +25,12 @@ const problem = (description: string) => ({
 
 /** Builds the OpenAPI document. */
 export function openApiDocument(info: OpenApiInfo): Record<string, unknown> {
+  const defaultId = info.models[0]?.id ?? "";
+  const served = info.models.map((m) =>
+    `${m.id} (${m.task === "pair" ? "text pair" : "single text"}: ${m.labels.join(", ")})`
+  )
+    .join("; ");
+  const anyPair = info.models.some((m) => m.task === "pair");
   const security = info.apiKeys ? [{ bearerKey: [] }, { headerKey: [] }] : [];
   const protectedErrors = info.apiKeys ? { "401": problem("Missing or invalid API key") } : {};
   const limited = info.rateLimit
@@ -45,7 +54,7 @@ export function openApiDocument(info: OpenApiInfo): Record<string, unknown> {
     paths: {
       "/v1/classify": {
         post: {
-          summary: `Classify a text with ${info.modelId}`,
+          summary: `Classify a text (or a text pair) with one of the served models (default ${defaultId})`,
           operationId: "classify",
           security,
           requestBody: {
@@ -70,12 +79,20 @@ export function openApiDocument(info: OpenApiInfo): Record<string, unknown> {
       },
       "/v1/policy": {
         get: {
-          summary: "Policy state: arm statistics, chosen arm, cost parameters and measurements",
+          summary: "Policy state of one model: arm statistics, chosen arm, cost parameters and measurements",
           operationId: "policy",
           security,
+          parameters: [{
+            name: "model",
+            in: "query",
+            required: false,
+            schema: { type: "string", enum: info.models.map((m) => m.id) },
+            description: `Served model id (default ${defaultId}); each model has its own policy state`,
+          }],
           responses: {
             "200": { description: "Policy state", content: { "application/json": { schema: { type: "object" } } } },
             ...protectedErrors,
+            "404": problem("Unknown model"),
           },
         },
       },
@@ -100,13 +117,25 @@ export function openApiDocument(info: OpenApiInfo): Record<string, unknown> {
         ClassifyRequest: {
           type: "object",
           additionalProperties: false,
-          required: info.task === "pair" ? ["text", "textPair"] : ["text"],
+          required: ["text"],
+          description: `Served models: ${served}. textPair is required for pair models and refused otherwise.`,
           properties: {
             text: { type: "string", minLength: 1, maxLength: info.maxTextChars, description: "Not only whitespace" },
-            ...(info.task === "pair"
-              ? { textPair: { type: "string", minLength: 1, maxLength: info.maxTextChars } }
+            ...(anyPair
+              ? {
+                textPair: {
+                  type: "string",
+                  minLength: 1,
+                  maxLength: info.maxTextChars,
+                  description: "The second text; pair models only",
+                },
+              }
               : {}),
-            model: { type: "string", enum: [info.modelId], description: "Optional; the served model id" },
+            model: {
+              type: "string",
+              enum: info.models.map((m) => m.id),
+              description: `Optional; the served model id (default ${defaultId})`,
+            },
           },
         },
         ClassifyResponse: {
@@ -125,7 +154,7 @@ export function openApiDocument(info: OpenApiInfo): Record<string, unknown> {
             "modelId",
           ],
           properties: {
-            label: { type: "string", enum: [...info.labels] },
+            label: { type: "string", enum: [...new Set(info.models.flatMap((m) => m.labels))] },
             labelIndex: { type: "integer", minimum: 0 },
             probabilities: { type: "array", items: { type: "number" }, description: "Softmax of the answering exit" },
             splitLayer: { type: "integer", minimum: 1, description: "Split layer i chosen by the policy" },

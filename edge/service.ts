@@ -1,6 +1,7 @@
 /**
- * Assembles a running edge from resolved config and loaded parts: policy (shared/policy registry), policy store on
- * Deno KV, cost meter, circuit breaker, offload client, classifier pipeline and HTTP app. main.ts and the end-to-end
+ * Assembles a running edge from resolved config and loaded models: per model a policy (shared/policy registry), a policy
+ * store on Deno KV, a cost meter, an offload client and the classifier pipeline; one circuit breaker (one gateway) and
+ * the HTTP app, which routes each request to the model it names (default: the first). main.ts and the end-to-end
  * tests build the edge through this one function, with a real `fetch` or a gateway app's `fetch`.
  * @module
  */
@@ -13,42 +14,66 @@ import type { SegmentRunner } from "../shared/tensor.ts";
 import { WordPieceTokenizer } from "../shared/tokenizer/mod.ts";
 import { createApp } from "./app.ts";
 import { CircuitBreaker } from "./circuit_breaker.ts";
-import { classify, type DecisionLogEntry } from "./classifier.ts";
+import { type Classification, classify, type ClassifyInput, type DecisionLogEntry } from "./classifier.ts";
 import type { EdgeConfig } from "./config.ts";
 import { CostMeter } from "./cost_meter.ts";
 import { OffloadClient } from "./offload_client.ts";
 import { PolicyStore } from "./policy_store.ts";
-import { policyView } from "./policy_view.ts";
+import { type PolicyView, policyView } from "./policy_view.ts";
 import { RecentWindow } from "./recent_window.ts";
 
-/** Inputs of {@linkcode createEdgeService}. */
-export interface EdgeServiceOptions {
-  readonly config: EdgeConfig;
+/** One model the edge serves: its manifest, vocabulary text and onnxruntime-web runner. */
+export interface EdgeModel {
   readonly manifest: Manifest;
   /** Text of the model's `vocab.txt`. */
   readonly vocabText: string;
   /** The edge's runner (edge/runtime/onnx.ts `loadWebRunner`). */
   readonly runner: SegmentRunner;
+}
+
+/** Inputs of {@linkcode createEdgeService}. */
+export interface EdgeServiceOptions {
+  readonly config: EdgeConfig;
+  /** The served models, at least one, distinct ids; the first is the default model. */
+  readonly models: readonly EdgeModel[];
   /** An open KV; the service never closes it. */
   readonly kv: Deno.Kv;
   /** How offloads are sent: `fetch`, or `(req) => gatewayApp.fetch(req)`. */
   readonly fetch: (request: Request) => Response | Promise<Response>;
-  /** Seed of the policy PRNG (main.ts draws one when the config has none). */
+  /** Seed of the policy PRNGs (model k uses seed + k; main.ts draws one when the config has none). */
   readonly seed: number;
   /** Per-request decision records. @default none */
-  readonly log?: (entry: DecisionLogEntry) => void;
+  readonly log?: (entry: DecisionLogEntry & { readonly modelId: string }) => void;
   /** Milliseconds clock for costs, breaker and rate limit. @default performance.now */
   readonly now?: () => number;
+}
+
+/** One served model with its own policy, statistics, costs and offload client. */
+export interface ServedModel {
+  readonly manifest: Manifest;
+  readonly policy: Policy;
+  readonly store: PolicyStore;
+  readonly costs: CostMeter;
+  /** Runs the pipeline on this model. */
+  classify(input: ClassifyInput): Promise<Classification>;
+  /** The `GET /v1/policy` body of this model. */
+  view(): PolicyView;
 }
 
 /** A running edge. */
 export interface EdgeService {
   readonly app: Hono;
+  /** Served models by id, in configuration order; the first is the default. */
+  readonly models: ReadonlyMap<string, ServedModel>;
+  /** The default model's policy. */
   readonly policy: Policy;
+  /** The default model's policy statistics. */
   readonly store: PolicyStore;
+  /** The default model's cost meter. */
   readonly costs: CostMeter;
+  /** The gateway circuit breaker, shared by all models (one gateway). */
   readonly breaker: CircuitBreaker;
-  /** Flushes the policy store and stops its timers (the KV and the runner stay open). */
+  /** Flushes every policy store and stops their timers (the KV and the runners stay open). */
   close(): Promise<void>;
 }
 
@@ -65,9 +90,68 @@ export function policyPrefix(
 
 /** Builds every part of the edge and its app. */
 export async function createEdgeService(options: EdgeServiceOptions): Promise<EdgeService> {
-  const { config, manifest } = options;
+  const { config } = options;
+  if (options.models.length === 0) throw new RangeError("createEdgeService needs at least one model");
+  const ids = options.models.map((m) => m.manifest.id);
+  const dup = ids.find((id, i) => ids.indexOf(id) !== i);
+  if (dup !== undefined) throw new RangeError(`Two served models have the id ${dup}`);
   const now = options.now ?? (() => performance.now());
-  const prng = createPrng(options.seed);
+  const breaker = new CircuitBreaker({ ...config.breaker, now });
+  const models = new Map<string, ServedModel>();
+  try {
+    for (const [k, model] of options.models.entries()) {
+      models.set(model.manifest.id, await serveModel(options, model, options.seed + k, breaker, now));
+    }
+  } catch (e) {
+    await Promise.allSettled([...models.values()].map((m) => m.store.close()));
+    throw e;
+  }
+  const first = models.get(ids[0]!)!;
+  const app = createApp({
+    models: [...models.values()].map((m) => m.manifest),
+    http: config.http,
+    classify: (input) => modelOf(models, input.model ?? first.manifest.id).classify(input),
+    policy: (modelId) => modelOf(models, modelId ?? first.manifest.id).view(),
+    health: () => ({ gatewayBreaker: breaker.state, policy: first.policy.name, costMode: config.cost.mode }),
+    ui: {
+      models: [...models.values()].map(({ manifest: m }) => ({ id: m.id, task: m.task, labels: m.labels })),
+      ...(config.http.jaegerUiUrl ? { jaegerUrl: config.http.jaegerUiUrl } : {}),
+    },
+    now,
+  });
+  return {
+    app,
+    models,
+    policy: first.policy,
+    store: first.store,
+    costs: first.costs,
+    breaker,
+    close: async () => {
+      const results = await Promise.allSettled([...models.values()].map((m) => m.store.close()));
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+      if (failed) throw failed.reason;
+    },
+  };
+}
+
+/** The served model with this id; app.ts validated the id, so a miss is a programming error. */
+function modelOf(models: ReadonlyMap<string, ServedModel>, id: string): ServedModel {
+  const m = models.get(id);
+  if (m === undefined) throw new RangeError(`No served model ${id}`);
+  return m;
+}
+
+/** One model's policy, statistics, costs, offload client and pipeline. */
+async function serveModel(
+  options: EdgeServiceOptions,
+  model: EdgeModel,
+  seed: number,
+  breaker: CircuitBreaker,
+  now: () => number,
+): Promise<ServedModel> {
+  const { config } = options;
+  const { manifest } = model;
+  const prng = createPrng(seed);
   const policy = createPolicy(config.policy.name, {
     layers: manifest.layers,
     alpha: config.policy.alpha,
@@ -93,7 +177,6 @@ export async function createEdgeService(options: EdgeServiceOptions): Promise<Ed
     failurePenalty: config.cost.failurePenalty,
     now,
   });
-  const breaker = new CircuitBreaker({ ...config.breaker, now });
   const client = new OffloadClient({
     fetch: options.fetch,
     baseUrl: config.gateway.url,
@@ -108,14 +191,15 @@ export async function createEdgeService(options: EdgeServiceOptions): Promise<Ed
     now,
   });
   const recent = new RecentWindow();
-  const tokenizer = new WordPieceTokenizer(options.vocabText, {
+  // A longest-first model truncates a single text by keeping its head: head+tail with every piece in the head.
+  const tokenizer = new WordPieceTokenizer(model.vocabText, {
     maxLength: manifest.maxLength,
-    headTokens: manifest.tokenizer.headTokens,
+    headTokens: manifest.tokenizer.truncation === "head+tail" ? manifest.tokenizer.headTokens : manifest.maxLength - 2,
   });
   const deps = {
     manifest,
     tokenizer,
-    runner: options.runner,
+    runner: model.runner,
     policy,
     store,
     prng,
@@ -124,19 +208,14 @@ export async function createEdgeService(options: EdgeServiceOptions): Promise<Ed
     fallback: config.fallback,
     recent,
     now,
-    ...(options.log ? { log: options.log } : {}),
+    ...(options.log ? { log: (entry: DecisionLogEntry) => options.log!({ ...entry, modelId: manifest.id }) } : {}),
   };
-  const app = createApp({
+  return {
     manifest,
-    http: config.http,
+    policy,
+    store,
+    costs,
     classify: (input) => classify(deps, input),
-    policy: () => policyView({ manifest, policy, store, costs, recent, breaker: () => breaker.snapshot() }),
-    health: () => ({ gatewayBreaker: breaker.state, policy: policy.name, costMode: config.cost.mode }),
-    ui: {
-      models: [{ id: manifest.id, task: manifest.task, labels: manifest.labels }],
-      ...(config.http.jaegerUiUrl ? { jaegerUrl: config.http.jaegerUiUrl } : {}),
-    },
-    now,
-  });
-  return { app, policy, store, costs, breaker, close: () => store.close() };
+    view: () => policyView({ manifest, policy, store, costs, recent, breaker: () => breaker.snapshot() }),
+  };
 }

@@ -1,7 +1,7 @@
 import { expect } from "expect";
 import { decodeOffloadRequest, encodeOffloadResponse, MSGPACK_CONTENT_TYPE, WIRE_VERSION } from "../shared/wire/mod.ts";
 import { createEdgeService } from "./service.ts";
-import { loadModelFiles, scriptedRunner, testConfig } from "./testing.ts";
+import { loadModelFiles, PAIR_MODEL_DIRS, scriptedRunner, testConfig } from "./testing.ts";
 
 const { manifest, vocabText } = await loadModelFiles();
 const MODEL = { id: manifest.id, version: manifest.version };
@@ -27,9 +27,8 @@ async function service(env: Record<string, string>, gateway = fakeGateway()) {
   const kv = await Deno.openKv(":memory:");
   const edge = await createEdgeService({
     config: testConfig({ GATEWAY_TOKEN: "edge-test-token-123456", ...env }),
-    manifest,
-    vocabText,
-    runner: scriptedRunner(manifest.layers, manifest.hiddenSize, () => 0.6), // never confident: always offloads
+    // never confident: always offloads
+    models: [{ manifest, vocabText, runner: scriptedRunner(manifest.layers, manifest.hiddenSize, () => 0.6) }],
     kv,
     fetch: gateway.fetch,
     seed: 3,
@@ -112,4 +111,62 @@ Deno.test("createEdgeService() in measured mode raises o when offloads fail, so 
   for (let i = 0; i < 3; i++) await s.classify();
   expect(s.edge.costs.costs().o).toBeGreaterThan(healthy + 0.4); // failure penalty: 1 unit per failed offload
   await s.close();
+});
+
+Deno.test("createEdgeService() serves several models, each request on the model it names with its own policy", async () => {
+  const nli = await loadModelFiles(PAIR_MODEL_DIRS.entailment);
+  const kv = await Deno.openKv(":memory:");
+  const calls = { sentiment: 0, entailment: 0 };
+  const runner = (m: typeof manifest, name: keyof typeof calls) => {
+    const r = scriptedRunner(m.layers, m.hiddenSize, () => 0.99); // confident at once: answers on the edge
+    return { ...r, embed: (...a: Parameters<typeof r.embed>) => (calls[name]++, r.embed(...a)) };
+  };
+  const edge = await createEdgeService({
+    config: testConfig({ GATEWAY_TOKEN: "edge-test-token-123456", SPLITEE_POLICY: "fixed-1" }),
+    models: [
+      { manifest, vocabText, runner: runner(manifest, "sentiment") },
+      { ...nli, runner: runner(nli.manifest, "entailment") },
+    ],
+    kv,
+    fetch: fakeGateway().fetch,
+    seed: 3,
+  });
+  try {
+    expect([...edge.models.keys()]).toEqual([manifest.id, nli.manifest.id]);
+    const post = (body: unknown) =>
+      edge.app.request("/v1/classify", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+    const res = await post({ model: nli.manifest.id, text: "A man plays.", textPair: "Someone plays." });
+    expect(res.status).toBe(200);
+    const body = await res.json();
+    expect(body.modelId).toBe(nli.manifest.id);
+    expect(nli.manifest.labels).toContain(body.label);
+    expect(calls).toEqual({ sentiment: 0, entailment: 1 });
+    expect((await post({ text: "fine" })).status).toBe(200);
+    expect(calls).toEqual({ sentiment: 1, entailment: 1 });
+    // Each model learns on its own: one round each, in separate statistics.
+    expect(edge.models.get(nli.manifest.id)!.store.state().t).toBe(1);
+    expect(edge.store.state().t).toBe(1);
+    const view = await (await edge.app.request(`/v1/policy?model=${nli.manifest.id}`)).json();
+    expect(view.modelId).toBe(nli.manifest.id);
+  } finally {
+    await edge.close();
+    kv.close();
+  }
+});
+
+Deno.test("createEdgeService() refuses two models with the same id", async () => {
+  const kv = await Deno.openKv(":memory:");
+  const model = { manifest, vocabText, runner: scriptedRunner(manifest.layers, manifest.hiddenSize, () => 0.6) };
+  await expect(createEdgeService({
+    config: testConfig({ GATEWAY_TOKEN: "edge-test-token-123456" }),
+    models: [model, model],
+    kv,
+    fetch: fakeGateway().fetch,
+    seed: 1,
+  })).rejects.toThrow(`Two served models have the id ${manifest.id}`);
+  kv.close();
 });

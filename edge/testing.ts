@@ -10,11 +10,16 @@ import { type EdgeConfig, loadConfig } from "./config.ts";
 
 /** The default model's folder. */
 export const MODEL_DIR = new URL("../models/sentiment/", import.meta.url);
+/** The committed pair models' folders (paraphrase, entailment). */
+export const PAIR_MODEL_DIRS = {
+  paraphrase: new URL("../models/paraphrase/", import.meta.url),
+  entailment: new URL("../models/entailment/", import.meta.url),
+} as const;
 
-/** The default model's manifest and vocabulary text. */
-export async function loadModelFiles(): Promise<{ manifest: Manifest; vocabText: string }> {
-  const manifest = parseManifest(JSON.parse(await Deno.readTextFile(new URL("manifest.json", MODEL_DIR))));
-  const vocabText = await Deno.readTextFile(new URL(manifest.tokenizer.vocab, MODEL_DIR));
+/** A model folder's manifest and vocabulary text. @default the default model's folder */
+export async function loadModelFiles(dir: URL = MODEL_DIR): Promise<{ manifest: Manifest; vocabText: string }> {
+  const manifest = parseManifest(JSON.parse(await Deno.readTextFile(new URL("manifest.json", dir))));
+  const vocabText = await Deno.readTextFile(new URL(manifest.tokenizer.vocab, dir));
   return { manifest, vocabText };
 }
 

@@ -1,43 +1,46 @@
 /**
  * The gateway: `POST /v1/complete` takes an offloaded hidden state (msgpack, shared/wire), runs the remaining layers
- * and answers the final exit's logits with its own compute time (`computeMs` and `Server-Timing`). `GET /healthz`
- * names the model and execution provider. Every failure is RFC 9457 problem+json; bad input is always a 4xx.
+ * of the model its `model.id` names (one gateway serves several models: gateway/models.ts) and answers the final
+ * exit's logits with its own compute time (`computeMs` and `Server-Timing`). An id it does not serve, or another
+ * version of a served id, is a 409 `model-mismatch` listing the served models. `GET /healthz` names the models and
+ * execution provider. Every failure is RFC 9457 problem+json; bad input is always a 4xx.
  *
- * With `batch` (maxBatch >= 2) concurrent offloads run as one batch (gateway/batcher.ts); `computeMs` is then the
- * request's own decode time plus its share of the batch's run time (batch time / batch size), not its time queued.
+ * With `batch` (maxBatch >= 2) concurrent offloads for one model run as one batch (gateway/batcher.ts, one batcher
+ * per model); `computeMs` is then the request's own decode time plus its share of the batch's run time (batch time /
+ * batch size), not its time queued.
  * @module
  */
 
 import { trace, type Tracer } from "@opentelemetry/api";
 import { Hono } from "hono";
-import type { Manifest } from "../shared/manifest.ts";
 import { ProblemError } from "../shared/problem.ts";
-import type { SegmentRunner } from "../shared/tensor.ts";
 import { ATTR } from "../shared/tracing.ts";
 import {
   decodeOffloadRequest,
   encodeOffloadResponse,
   isMsgpackContentType,
   MSGPACK_CONTENT_TYPE,
+  type OffloadRequest,
+  WireError,
 } from "../shared/wire/mod.ts";
 import { bearerAuth } from "./auth.ts";
 import { readBodyLimited } from "./body.ts";
-import { type Batcher, createBatcher } from "./batcher.ts";
 import { completeOffload } from "./complete.ts";
 import type { GatewayAuth } from "./config.ts";
 import { notFoundHandler, problemHandler } from "./errors.ts";
 import { hmacAuth, verifiedBody } from "./hmac_auth.ts";
+import { createModelTable, type ModelEntry } from "./models.ts";
 import { gatewayTracer } from "./tracing.ts";
 
-/** The manifest fields the gateway needs (a full {@linkcode Manifest} will do). */
-export type ServedModel = Pick<Manifest, "id" | "version" | "layers" | "hiddenSize" | "maxLength">;
+export type { ModelEntry, ServedModel } from "./models.ts";
 
 /** What {@linkcode createApp} is built from. */
 export interface GatewayDeps {
-  /** Runs the served model's layers (the gateway never disposes it). */
-  readonly runner: SegmentRunner;
-  /** The served model; requests for another id or version get 409. */
-  readonly model: ServedModel;
+  /**
+   * The served models (at least one, ids unique), each with the runner of its layers (the gateway never disposes
+   * them). Offloads are routed by `model.id`; an unknown id or another version gets 409.
+   */
+  readonly models: readonly ModelEntry[];
   /** Execution provider name reported by `/healthz` (e.g. "cpu", "cuda"). */
   readonly provider: string;
   /** Bearer token, HMAC request signatures, or the explicit insecure local mode (no authentication). */
@@ -51,32 +54,29 @@ export interface GatewayDeps {
   /** Monotonic clock in milliseconds for `computeMs`. @default performance.now */
   readonly now?: () => number;
   /**
-   * Dynamic batching: group concurrent offloads into batches of at most `maxBatch`, waiting at most `waitMs` for a
-   * group to fill, with at most `maxInFlight` (default 1) batches running. `maxBatch` <= 1 turns it off. @default off
+   * Dynamic batching, one batcher per model: group concurrent offloads for one model into batches of at most
+   * `maxBatch`, waiting at most `waitMs` for a group to fill, with at most `maxInFlight` (default 1) batches running
+   * per model. `maxBatch` <= 1 turns it off. @default off
    */
   readonly batch?: { readonly maxBatch: number; readonly waitMs: number; readonly maxInFlight?: number };
   /** Where unexpected failures are logged. @default console.error */
   readonly log?: (message: string, error: unknown) => void;
 }
 
-/** Builds the gateway's Hono app. */
+/**
+ * Builds the gateway's Hono app.
+ * @throws {RangeError} when `models` is empty, has a duplicate id, or a runner disagrees with its model's layer count
+ */
 export function createApp(deps: GatewayDeps): Hono {
-  const { runner, model, provider } = deps;
+  const { provider } = deps;
   const maxBodyBytes = deps.maxBodyBytes ?? 4 * 1024 * 1024;
   const tracer = deps.tracer ?? gatewayTracer();
   const now = deps.now ?? (() => performance.now());
-  if (runner.layers !== model.layers) {
-    throw new RangeError(`Runner has ${runner.layers} layers but the model says ${model.layers}`);
-  }
-  const batcher: Batcher | undefined = deps.batch !== undefined && deps.batch.maxBatch > 1
-    ? createBatcher(runner, model.hiddenSize, { ...deps.batch, now })
-    : undefined;
-  const limits = {
-    model: { id: model.id, version: model.version },
-    layers: model.layers,
-    hiddenSize: model.hiddenSize,
-    maxTokens: model.maxLength,
-  };
+  const table = createModelTable(
+    deps.models,
+    deps.batch !== undefined && deps.batch.maxBatch > 1 ? { ...deps.batch, now } : undefined,
+  );
+  const first = table.routes[0]!;
 
   const app = new Hono();
   app.onError(problemHandler(deps.log ? { log: deps.log } : {}));
@@ -91,11 +91,14 @@ export function createApp(deps: GatewayDeps): Hono {
     }
   });
 
+  // `model` and `layers` name the first model (for single-model callers); `models` lists every served one.
+  const models = table.routes.map((r) => ({ ...r.ref, layers: r.model.layers }));
   app.get("/healthz", (c) =>
     c.json({
       status: "ok",
-      model: { id: model.id, version: model.version },
-      layers: model.layers,
+      model: first.ref,
+      layers: first.model.layers,
+      models,
       provider,
       auth: deps.auth.mode,
     }));
@@ -123,7 +126,13 @@ export function createApp(deps: GatewayDeps): Hono {
     }
     const body = verifiedBody(c.req.raw) ?? await readBodyLimited(c.req.raw, maxBodyBytes);
     const started = now();
-    const req = decodeOffloadRequest(body, limits);
+    let req: OffloadRequest;
+    try {
+      req = decodeOffloadRequest(body, table.limitsFor);
+    } catch (err) {
+      throw err instanceof WireError ? table.problem(err) : err;
+    }
+    const { runner, ref, batcher } = table.route(req.model);
     trace.getActiveSpan()?.setAttribute(ATTR.payloadBytes, body.byteLength);
     const decoded = batcher === undefined ? started : now();
     const done = await completeOffload(runner, req, tracer, body.byteLength, batcher);
@@ -132,7 +141,7 @@ export function createApp(deps: GatewayDeps): Hono {
       : Math.max(0, decoded - started) + done.batch.computeMs;
     const bytes = encodeOffloadResponse({
       v: 1,
-      model: limits.model,
+      model: ref,
       exitLayer: done.exitLayer,
       logits: done.logits,
       computeMs,

@@ -6,7 +6,12 @@
 import assert from "node:assert/strict";
 import { PROBLEM_CONTENT_TYPE } from "../shared/problem.ts";
 import type { SegmentRunner } from "../shared/tensor.ts";
-import { createOffloadRequest, decodeOffloadResponse, encodeOffloadRequest } from "../shared/wire/mod.ts";
+import {
+  createOffloadRequest,
+  decodeOffloadRequest,
+  decodeOffloadResponse,
+  encodeOffloadRequest,
+} from "../shared/wire/mod.ts";
 import { createApp, type GatewayDeps } from "./app.ts";
 import { loadNodeRunner } from "./runtime/onnx.ts";
 
@@ -18,8 +23,7 @@ const MODEL = { id: manifest.id, version: manifest.version };
 
 function app(overrides: Partial<GatewayDeps> = {}) {
   return createApp({
-    runner,
-    model: manifest,
+    models: [{ runner, model: manifest }],
     provider: "cpu",
     auth: { mode: "insecure-local" },
     log: () => {},
@@ -75,7 +79,7 @@ Deno.test("with batching on, a failing batch is a 500 problem for its requests o
   };
   const logged: string[] = [];
   const gateway = app({
-    runner: failing,
+    models: [{ runner: failing, model: manifest }],
     batch: { maxBatch: 16, waitMs: 5 },
     log: (m, e) => logged.push(`${m} ${e}`),
   });
@@ -88,4 +92,35 @@ Deno.test("with batching on, a failing batch is a 500 problem for its requests o
   }
   await res[2]!.arrayBuffer();
   assert.equal(logged.length, 2);
+});
+
+Deno.test("with batching on, each model gets its own batcher: concurrent offloads never share a batch", async () => {
+  const rows = { a: 0, b: 0 };
+  const counting = (key: "a" | "b"): SegmentRunner => ({
+    layers: runner.layers,
+    embed: (ids, types) => runner.embed(ids, types),
+    layer: (k, h, m) => {
+      if (k === 2) rows[key] += h.dims[0]!;
+      return runner.layer(k, h, m);
+    },
+    dispose: () => Promise.resolve(),
+  });
+  const other = { ...manifest, id: "other-en" };
+  const gateway = app({
+    models: [{ runner: counting("a"), model: manifest }, { runner: counting("b"), model: other }],
+    batch: { maxBatch: 16, waitMs: 5 },
+  });
+  const forOther = (b: Uint8Array<ArrayBuffer>) => {
+    const req = decodeOffloadRequest(b);
+    return encodeOffloadRequest({ ...req, model: { id: other.id, version: other.version } });
+  };
+  const bodies = [body(1, 5, 1), body(1, 6, 2), body(1, 7, 3)];
+  const res = await Promise.all([...bodies.map((b) => post(gateway, b)), post(gateway, forOther(bodies[0]!))]);
+  const out = await Promise.all(res.map(async (r) => {
+    assert.equal(r.status, 200, await r.clone().text());
+    return decodeOffloadResponse(new Uint8Array(await r.arrayBuffer()));
+  }));
+  assert.deepEqual(rows, { a: 3, b: 1 });
+  assert.deepEqual(out.map((o) => o.model.id), [manifest.id, manifest.id, manifest.id, other.id]);
+  out[3]!.logits.forEach((x, i) => assert.ok(Math.abs(x - out[0]!.logits[i]!) <= 1e-5, `logit ${i}`));
 });

@@ -60,13 +60,16 @@ async function directLogits(hidden: Float32Array, tokens: number, split: number)
 
 function app(overrides: Partial<GatewayDeps> = {}) {
   return createApp({
-    runner,
-    model: manifest,
+    models: [{ runner, model: manifest }],
     provider: "cpu",
     auth: { mode: "token", token: TOKEN },
     log: () => {},
     ...overrides,
   });
+}
+
+function only(other: SegmentRunner): Pick<GatewayDeps, "models"> {
+  return { models: [{ runner: other, model: manifest }] };
 }
 
 function post(
@@ -198,7 +201,9 @@ Deno.test("POST /v1/complete records a layer span with split layer, layers run, 
 Deno.test("GET /healthz names the model, provider and auth mode without authentication", async () => {
   const res = await app().request("/healthz");
   assert.equal(res.status, 200);
-  assert.deepEqual(await res.json(), { status: "ok", model: MODEL, layers: L, provider: "cpu", auth: "token" });
+  const { models, ...rest } = await res.json();
+  assert.deepEqual(rest, { status: "ok", model: MODEL, layers: L, provider: "cpu", auth: "token" });
+  assert.deepEqual(models, [{ ...MODEL, layers: L }]);
 });
 
 Deno.test("bad bodies get 400 and schema violations 422, each naming what is wrong", async () => {
@@ -239,7 +244,7 @@ Deno.test("bad bodies get 400 and schema violations 422, each naming what is wro
 Deno.test("a request for another model version gets 409 naming both versions", async () => {
   const res = await post(app(), raw({ model: { id: MODEL.id, version: "0123456789abcdef" } }));
   const body = await expectProblem(res, 409, "model-mismatch", /0123456789abcdef but this side serves/);
-  assert.equal(body.code, "model_mismatch");
+  assert.deepEqual([body.code, body.served], ["model_mismatch", [MODEL]]);
 });
 
 Deno.test("extreme finite hidden states get finite logits, and non-finite model output is a 422, not a 500", async () => {
@@ -257,7 +262,7 @@ Deno.test("extreme finite hidden states get finite logits, and non-finite model 
     },
   };
   await expectProblem(
-    await post(app({ runner: overflowing }), raw({})),
+    await post(app(only(overflowing)), raw({})),
     422,
     "non-finite-output",
     /layers 7..12 on this hidden state gives logit 0 = NaN/,
@@ -361,15 +366,11 @@ Deno.test("a runner failure is a generic 500 problem that is logged but not reve
     layer: () => Promise.reject(new Error("CUDA out of memory at /secret/path")),
     dispose: () => Promise.resolve(),
   };
-  const res = await post(app({ runner: broken, log: (_m, e) => logged.push(e) }), request());
+  const res = await post(app({ ...only(broken), log: (_m, e) => logged.push(e) }), request());
   const body = await expectProblem(res, 500, "internal", /failure has been logged/);
   assert.ok(!JSON.stringify(body).includes("secret"));
   assert.equal(logged.length, 1);
   assert.match(String(logged[0]), /CUDA out of memory/);
-});
-
-Deno.test("createApp() refuses a runner and model that disagree on the layer count", () => {
-  assert.throws(() => app({ model: { ...manifest, layers: 6 } }), /Runner has 12 layers but the model says 6/);
 });
 
 /** Records spans started through `startActiveSpan` (all the gateway uses). */

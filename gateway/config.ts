@@ -7,7 +7,8 @@
  * |---|---|---|
  * | `GATEWAY_PORT` | `8001` | listening port (0 = any free port) |
  * | `GATEWAY_HOSTNAME` | `127.0.0.1` | listening address (`0.0.0.0` to expose; insecure mode must stay on loopback) |
- * | `GATEWAY_MODEL_DIR` | `models/sentiment` | exported model folder |
+ * | `GATEWAY_MODEL_DIRS` | `models/sentiment,models/paraphrase,models/entailment` | comma-separated exported model folders, all served side by side (routed by the offload's `model.id`; ids must be unique) |
+ * | `GATEWAY_MODEL_DIR` | none | one model folder: an alias of `GATEWAY_MODEL_DIRS` with one entry (setting both is an error) |
  * | `GATEWAY_EXECUTION_PROVIDER` | `cpu` | onnxruntime-node execution provider: `cpu` or `cuda` |
  * | `GATEWAY_TOKEN` | none | shared secret the edge must prove (at least 16 characters; never logged) |
  * | `GATEWAY_AUTH` | `bearer` | `bearer`: `Authorization: Bearer <GATEWAY_TOKEN>`; `hmac`: HMAC-SHA256 request signatures keyed by `GATEWAY_TOKEN`, with a 30 s replay window (shared/hmac.ts) |
@@ -41,7 +42,8 @@ export type GatewayAuth =
 export interface GatewayConfig {
   readonly port: number;
   readonly hostname: string;
-  readonly modelDir: string;
+  /** Model folders to serve, in order (at least one, no folder twice). */
+  readonly modelDirs: readonly string[];
   readonly executionProvider: ExecutionProvider;
   readonly auth: GatewayAuth;
   readonly maxBodyBytes: number;
@@ -76,6 +78,8 @@ const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost"]);
 const MIN_TOKEN_LENGTH = 16;
 /** Default of `GATEWAY_BATCH_MAX` (see docs/benchmarks.md, "Gateway dynamic batching"). */
 export const DEFAULT_BATCH_MAX = 1;
+/** Default of `GATEWAY_MODEL_DIRS`. */
+export const DEFAULT_MODEL_DIRS: readonly string[] = ["models/sentiment", "models/paraphrase", "models/entailment"];
 /** Default of `GATEWAY_BATCH_WAIT_MS`. */
 export const DEFAULT_BATCH_WAIT_MS = 0;
 
@@ -111,7 +115,7 @@ export function loadConfig(env: Env): GatewayConfig {
   const config: GatewayConfig = {
     port: p.int("GATEWAY_PORT", 8001, 0, 65535),
     hostname,
-    modelDir: p.raw("GATEWAY_MODEL_DIR") ?? "models/sentiment",
+    modelDirs: modelDirs(p),
     executionProvider: p.oneOf("GATEWAY_EXECUTION_PROVIDER", EXECUTION_PROVIDERS, "cpu"),
     auth,
     maxBodyBytes: p.int("GATEWAY_MAX_BODY_BYTES", 4 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
@@ -145,7 +149,33 @@ export function describeConfig(config: GatewayConfig): string {
     } -> ${config.otel.endpoint}, ${config.otel.protocol})`
     : "otel=off (OTEL_DENO=true to enable)";
   const batch = config.batch.maxBatch > 1 ? `batch=${config.batch.maxBatch}/${config.batch.waitMs}ms` : "batch=off";
-  return `model=${config.modelDir} provider=${config.executionProvider} ${auth} maxBody=${config.maxBodyBytes}B ${batch} ${otel}`;
+  return `models=${
+    config.modelDirs.join(",")
+  } provider=${config.executionProvider} ${auth} maxBody=${config.maxBodyBytes}B ${batch} ${otel}`;
+}
+
+/** `GATEWAY_MODEL_DIRS`, or `GATEWAY_MODEL_DIR` as a one-folder alias; the default when neither is set. */
+function modelDirs(p: Parser): readonly string[] {
+  const list = p.raw("GATEWAY_MODEL_DIRS");
+  const one = p.raw("GATEWAY_MODEL_DIR");
+  if (list !== undefined && one !== undefined) {
+    p.problems.push(
+      "GATEWAY_MODEL_DIR and GATEWAY_MODEL_DIRS are both set; set only GATEWAY_MODEL_DIRS (GATEWAY_MODEL_DIR is a " +
+        "one-folder alias)",
+    );
+  }
+  if (list === undefined) return one !== undefined ? [one] : DEFAULT_MODEL_DIRS;
+  const dirs = list.split(",").map((d) => d.trim());
+  if (dirs.some((d) => d === "")) {
+    p.problems.push(`GATEWAY_MODEL_DIRS must be comma-separated folders with none empty, got "${list}"`);
+  }
+  const seen = new Set<string>();
+  for (const dir of dirs.filter((d) => d !== "")) {
+    const key = dir.replace(/\/+$/, "").replace(/^\.\//, "");
+    if (seen.has(key)) p.problems.push(`GATEWAY_MODEL_DIRS names ${dir} twice; every model id must be served once`);
+    seen.add(key);
+  }
+  return dirs.filter((d) => d !== "");
 }
 
 /** Collects problems instead of throwing on the first one. Values of secrets never appear in messages. */

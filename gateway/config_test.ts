@@ -1,5 +1,12 @@
 import assert from "node:assert/strict";
-import { ConfigError, DEFAULT_BATCH_MAX, DEFAULT_BATCH_WAIT_MS, describeConfig, loadConfig } from "./config.ts";
+import {
+  ConfigError,
+  DEFAULT_BATCH_MAX,
+  DEFAULT_BATCH_WAIT_MS,
+  DEFAULT_MODEL_DIRS,
+  describeConfig,
+  loadConfig,
+} from "./config.ts";
 
 const TOKEN = "0123456789abcdef0123";
 
@@ -18,7 +25,7 @@ Deno.test("loadConfig() resolves the documented defaults when only a token is se
   assert.deepEqual(config, {
     port: 8001,
     hostname: "127.0.0.1",
-    modelDir: "models/sentiment",
+    modelDirs: ["models/sentiment", "models/paraphrase", "models/entailment"],
     executionProvider: "cpu",
     auth: { mode: "token", token: TOKEN },
     maxBodyBytes: 4194304,
@@ -47,7 +54,7 @@ Deno.test("loadConfig() reads every variable", () => {
   });
   assert.equal(config.port, 9000);
   assert.equal(config.hostname, "0.0.0.0");
-  assert.equal(config.modelDir, "/srv/model");
+  assert.deepEqual(config.modelDirs, ["/srv/model"]);
   assert.equal(config.executionProvider, "cuda");
   assert.equal(config.maxBodyBytes, 65536);
   assert.equal(config.intraOpThreads, 2);
@@ -139,5 +146,29 @@ Deno.test("loadConfig() reads GATEWAY_AUTH: bearer by default, hmac reusing GATE
   assert.match(
     problemsOf({ GATEWAY_AUTH: "hmac", GATEWAY_INSECURE_LOCAL: "true" }).join("\n"),
     /GATEWAY_AUTH=hmac needs GATEWAY_TOKEN/,
+  );
+});
+
+Deno.test("loadConfig() reads GATEWAY_MODEL_DIRS as a list and GATEWAY_MODEL_DIR as a one-folder alias", () => {
+  assert.deepEqual(loadConfig({ GATEWAY_TOKEN: TOKEN }).modelDirs, DEFAULT_MODEL_DIRS);
+  const config = loadConfig({ GATEWAY_TOKEN: TOKEN, GATEWAY_MODEL_DIRS: " models/a, /srv/b/ ,models/c" });
+  assert.deepEqual(config.modelDirs, ["models/a", "/srv/b/", "models/c"]);
+  assert.ok(Object.isFrozen(config.modelDirs));
+  assert.match(describeConfig(config), /models=models\/a,\/srv\/b\/,models\/c /);
+  assert.deepEqual(loadConfig({ GATEWAY_TOKEN: TOKEN, GATEWAY_MODEL_DIR: "models/a" }).modelDirs, ["models/a"]);
+});
+
+Deno.test("loadConfig() refuses both model variables, empty entries and a folder named twice", () => {
+  assert.match(
+    problemsOf({ GATEWAY_TOKEN: TOKEN, GATEWAY_MODEL_DIR: "models/a", GATEWAY_MODEL_DIRS: "models/b" }).join("\n"),
+    /GATEWAY_MODEL_DIR and GATEWAY_MODEL_DIRS are both set/,
+  );
+  assert.match(
+    problemsOf({ GATEWAY_TOKEN: TOKEN, GATEWAY_MODEL_DIRS: "models/a,,models/b" }).join("\n"),
+    /GATEWAY_MODEL_DIRS must be comma-separated folders with none empty/,
+  );
+  assert.match(
+    problemsOf({ GATEWAY_TOKEN: TOKEN, GATEWAY_MODEL_DIRS: "models/a,./models/a/" }).join("\n"),
+    /GATEWAY_MODEL_DIRS names \.\/models\/a\/ twice/,
   );
 });

@@ -93,8 +93,7 @@ function fuzzCase(prng: Prng): [Uint8Array, string, string] {
 
 Deno.test("10,000 random and mutated requests get no 5xx and leave the gateway answering", async () => {
   const app = createApp({
-    runner,
-    model: manifest,
+    models: [{ runner, model: manifest }],
     provider: "cpu",
     auth: { mode: "token", token: TOKEN },
     maxBodyBytes: 64 * 1024,

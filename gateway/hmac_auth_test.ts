@@ -19,8 +19,7 @@ const MODEL = { id: manifest.id, version: manifest.version };
 
 function app() {
   return createApp({
-    runner,
-    model: manifest,
+    models: [{ runner, model: manifest }],
     provider: "cpu",
     auth: { mode: "hmac", token: SECRET },
     clock: () => NOW_MS,
@@ -128,8 +127,7 @@ Deno.test("hmac mode: a replayed request gets 401 replayed-signature", async () 
 
 Deno.test("hmac mode: an oversized body gets 413 before it is verified", async () => {
   const gateway = createApp({
-    runner,
-    model: manifest,
+    models: [{ runner, model: manifest }],
     provider: "cpu",
     auth: { mode: "hmac", token: SECRET },
     clock: () => NOW_MS,

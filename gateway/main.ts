@@ -1,10 +1,11 @@
 /**
- * `deno task gateway`: reads the configuration from the environment, loads the model on onnxruntime-node, serves the
- * gateway app, and on SIGTERM or SIGINT stops accepting, lets in-flight requests finish, and exits 0.
+ * `deno task gateway`: reads the configuration from the environment, loads every model folder on onnxruntime-node,
+ * serves the gateway app for all of them, and on SIGTERM or SIGINT stops accepting, lets in-flight requests finish,
+ * and exits 0.
  * @module
  */
 
-import { createApp } from "./app.ts";
+import { createApp, type ModelEntry } from "./app.ts";
 import { ConfigError, describeConfig, type GatewayConfig, loadConfig } from "./config.ts";
 import { createDrain } from "./drain.ts";
 import { loadNodeRunner } from "./runtime/onnx.ts";
@@ -19,22 +20,10 @@ async function main(): Promise<number> {
     return 2;
   }
   console.log(`gateway: ${describeConfig(config)}`);
-  let runner: Awaited<ReturnType<typeof loadNodeRunner>>;
-  try {
-    runner = await loadNodeRunner(config.modelDir, {
-      executionProvider: config.executionProvider,
-      preload: "all",
-      ...(config.intraOpThreads === undefined ? {} : { intraOpThreads: config.intraOpThreads }),
-    });
-  } catch (err) {
-    console.error(
-      `gateway: cannot load the model from ${config.modelDir}: ${err instanceof Error ? err.message : err}`,
-    );
-    return 1;
-  }
+  const runners = await loadModels(config);
+  if (runners === undefined) return 1;
   const app = createApp({
-    runner,
-    model: runner.manifest,
+    models: runners.map((runner): ModelEntry => ({ runner, model: runner.manifest })),
     provider: config.executionProvider,
     auth: config.auth,
     maxBodyBytes: config.maxBodyBytes,
@@ -45,8 +34,8 @@ async function main(): Promise<number> {
     port: config.port,
     hostname: config.hostname,
     onListen: ({ hostname, port }) => {
-      const m = runner.manifest;
-      console.log(`gateway: serving ${m.id}@${m.version} on http://${hostname}:${port} (POST /v1/complete)`);
+      const names = runners.map((r) => `${r.manifest.id}@${r.manifest.version}`).join(", ");
+      console.log(`gateway: serving ${names} on http://${hostname}:${port} (POST /v1/complete)`);
     },
   }, drain.wrap(app.fetch));
 
@@ -70,15 +59,56 @@ async function main(): Promise<number> {
   const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
   for (const signal of signals) Deno.addSignalListener(signal, () => void stop(signal));
   await server.finished;
-  let exitCode = 0;
-  try {
-    await runner.dispose();
-  } catch (err) {
-    console.error("gateway: releasing sessions failed", err);
-    exitCode = 1;
-  }
+  const exitCode = await disposeAll(runners) ? 0 : 1;
   console.log("gateway: stopped");
   return exitCode;
+}
+
+type NodeRunner = Awaited<ReturnType<typeof loadNodeRunner>>;
+
+/** Loads every model folder in order, logging each; on a failure or a duplicate id, logs why and releases the rest. */
+async function loadModels(config: GatewayConfig): Promise<NodeRunner[] | undefined> {
+  const runners: NodeRunner[] = [];
+  const dirOf = new Map<string, string>();
+  for (const dir of config.modelDirs) {
+    let runner: NodeRunner;
+    try {
+      runner = await loadNodeRunner(dir, {
+        executionProvider: config.executionProvider,
+        preload: "all",
+        ...(config.intraOpThreads === undefined ? {} : { intraOpThreads: config.intraOpThreads }),
+      });
+    } catch (err) {
+      console.error(`gateway: cannot load the model from ${dir}: ${err instanceof Error ? err.message : err}`);
+      await disposeAll(runners);
+      return undefined;
+    }
+    runners.push(runner);
+    const { id, version, layers } = runner.manifest;
+    const clash = dirOf.get(id);
+    if (clash !== undefined) {
+      console.error(`gateway: ${clash} and ${dir} both hold model id ${id}; every served model id must be unique`);
+      await disposeAll(runners);
+      return undefined;
+    }
+    dirOf.set(id, dir);
+    console.log(`gateway: loaded ${id}@${version} (${layers} layers) from ${dir}`);
+  }
+  return runners;
+}
+
+/** Releases every runner's sessions; false when any failed (each failure is logged). */
+async function disposeAll(runners: readonly NodeRunner[]): Promise<boolean> {
+  let ok = true;
+  for (const runner of runners) {
+    try {
+      await runner.dispose();
+    } catch (err) {
+      console.error(`gateway: releasing the sessions of ${runner.manifest.id} failed`, err);
+      ok = false;
+    }
+  }
+  return ok;
 }
 
 if (import.meta.main) Deno.exit(await main());

@@ -169,6 +169,75 @@ Deno.test({
   },
 });
 
+/** A temporary model folder: models/sentiment's files (symlinked) with manifest.json's `id` set to `id`. */
+async function copyOfSentiment(id: string): Promise<string> {
+  const src = `${ROOT}models/sentiment/`;
+  const dir = await Deno.makeTempDir({ prefix: "gateway-model-" });
+  for await (const entry of Deno.readDir(src)) {
+    if (entry.name !== "manifest.json") await Deno.symlink(`${src}${entry.name}`, `${dir}/${entry.name}`);
+  }
+  const manifest = JSON.parse(await Deno.readTextFile(`${src}manifest.json`));
+  await Deno.writeTextFile(`${dir}/manifest.json`, JSON.stringify({ ...manifest, id }));
+  return dir;
+}
+
+Deno.test({
+  name: "gateway/main.ts serves every folder of GATEWAY_MODEL_DIRS and refuses two folders with one model id",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const copy = await copyOfSentiment("sentiment-copy");
+    const twin = await copyOfSentiment(JSON.parse(await Deno.readTextFile(`${ROOT}models/sentiment/manifest.json`)).id);
+    const child = spawnGateway({ GATEWAY_INSECURE_LOCAL: "true", GATEWAY_MODEL_DIRS: `models/sentiment,${copy}` });
+    try {
+      const { url, output } = await waitForListening(child);
+      assert.match(output(), /loaded sentiment-en@\w+ \(12 layers\) from models\/sentiment\n/);
+      assert.match(output(), new RegExp(`loaded sentiment-copy@\\w+ \\(12 layers\\) from ${copy}\n`));
+      assert.match(output(), /serving sentiment-en@\w+, sentiment-copy@\w+ on http/);
+      const health = await (await fetch(`${url}/healthz`)).json();
+      assert.deepEqual(health.models.map((m: { id: string }) => m.id), ["sentiment-en", "sentiment-copy"]);
+      const body = encodeOffloadRequest(createOffloadRequest({
+        model: health.models[1],
+        splitLayer: 5,
+        dims: [3, 128],
+        hidden: Float32Array.from({ length: 3 * 128 }, (_, i) => Math.cos(i)),
+      }));
+      const res = await fetch(`${url}/v1/complete`, {
+        method: "POST",
+        body,
+        headers: { "content-type": "application/msgpack" },
+      });
+      assert.equal(res.status, 200);
+      assert.equal(decodeOffloadResponse(new Uint8Array(await res.arrayBuffer())).model.id, "sentiment-copy");
+      child.kill("SIGTERM");
+      assert.equal((await withTimeout(child.status, 20_000, "gateway exit")).code, 0, output());
+
+      const clash = await new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", MAIN],
+        cwd: ROOT,
+        env: {
+          GATEWAY_INSECURE_LOCAL: "true",
+          GATEWAY_INTRA_OP_THREADS: "1",
+          GATEWAY_MODEL_DIRS: `models/sentiment,${twin}`,
+        },
+        stdout: "null",
+        stderr: "piped",
+      }).output();
+      const text = new TextDecoder().decode(clash.stderr);
+      assert.equal(clash.code, 1, text);
+      assert.match(text, new RegExp(`models/sentiment and ${twin} both hold model id sentiment-en`));
+    } finally {
+      try {
+        child.kill("SIGKILL");
+      } catch { /* already exited */ }
+      await child.status;
+      await child.stderr.cancel().catch(() => {});
+      await Deno.remove(copy, { recursive: true });
+      await Deno.remove(twin, { recursive: true });
+    }
+  },
+});
+
 interface FlatSpan {
   service: string | undefined;
   name: string;

@@ -50,8 +50,7 @@ async function startStack(env: Record<string, string>) {
   const gatewayRunner = await loadNodeRunner(source, { intraOpThreads: 1, preload: "all" });
   const edgeRunner = await loadWebRunner(source, { preload: "all" });
   const gateway = createGatewayApp({
-    runner: gatewayRunner,
-    model: manifest,
+    models: [{ runner: gatewayRunner, model: manifest }],
     provider: "cpu",
     auth: { mode: "insecure-local" },
   });
@@ -59,9 +58,7 @@ async function startStack(env: Record<string, string>) {
   const state = { gatewayUp: true };
   const edge = await createEdgeService({
     config: testConfig({ EDGE_MAX_TEXT_CHARS: String(MAX_TEXT_CHARS), EDGE_JAEGER_UI_URL: JAEGER, ...env }),
-    manifest,
-    vocabText,
-    runner: edgeRunner,
+    models: [{ manifest, vocabText, runner: edgeRunner }],
     kv,
     fetch: (req) =>
       state.gatewayUp ? Promise.resolve(gateway.fetch(req)) : Promise.reject(new TypeError("Connection refused")),

@@ -36,7 +36,7 @@ export async function edgeService(
   const config = testConfig(env);
   const { manifest, vocabText } = await loadModelFiles();
   const kv = await Deno.openKv(config.kv.path);
-  const service = await createEdgeService({ config, manifest, vocabText, runner, kv, fetch, seed: 7 });
+  const service = await createEdgeService({ config, models: [{ manifest, vocabText, runner }], kv, fetch, seed: 7 });
   return {
     ...service,
     kv,
@@ -48,7 +48,10 @@ export async function edgeService(
 }
 
 /** POSTs one classification and returns the body; throws with the problem body on a non-200. */
-export async function classifyVia(app: Hono, body: { text: string; textPair?: string }): Promise<Classification> {
+export async function classifyVia(
+  app: Hono,
+  body: { text: string; textPair?: string; model?: string },
+): Promise<Classification> {
   const res = await app.request("/v1/classify", {
     method: "POST",
     headers: { "content-type": "application/json" },

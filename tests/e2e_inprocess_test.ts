@@ -21,8 +21,7 @@ const gatewayRunner = await loadNodeRunner(new URL("../models/sentiment", import
   intraOpThreads: 1,
 });
 const gatewayApp = createGatewayApp({
-  runner: gatewayRunner,
-  model: manifest,
+  models: [{ runner: gatewayRunner, model: manifest }],
   provider: "cpu",
   auth: { mode: "token", token: TOKEN },
 });
@@ -91,8 +90,7 @@ Deno.test({
   sanitizeOps: false,
   fn: async () => {
     const hmacGateway = createGatewayApp({
-      runner: gatewayRunner,
-      model: manifest,
+      models: [{ runner: gatewayRunner, model: manifest }],
       provider: "cpu",
       auth: { mode: "hmac", token: TOKEN },
       log: () => {},

@@ -186,8 +186,7 @@ Deno.test({
     const gatewayRunner = await loadNodeRunner(MODEL_PATH, { executionProvider: "cpu" });
     const gateway = faultyGateway(
       createGatewayApp({
-        runner: gatewayRunner,
-        model: manifest,
+        models: [{ runner: gatewayRunner, model: manifest }],
         provider: "cpu",
         auth: { mode: "token", token: TOKEN },
       }),
@@ -200,9 +199,7 @@ Deno.test({
     const kv = await Deno.openKv(":memory:");
     const edge = await createEdgeService({
       config,
-      manifest,
-      vocabText,
-      runner: edgeRunner,
+      models: [{ manifest, vocabText, runner: edgeRunner }],
       kv,
       fetch: gateway.fetch,
       seed: 5,

@@ -11,9 +11,10 @@ import { float32Tensor, type ModelSource, padBatch, runAllExits } from "../share
 import type { LoadedSegmentRunner } from "../shared/segments.ts";
 import type { Float32Tensor } from "../shared/tensor.ts";
 
-/** The model under test: `SPLITEE_PARITY_MODEL=<dir>` checks another export. @default models/sentiment */
-const MODEL_DIR = (Deno.env.get("SPLITEE_PARITY_MODEL") ?? new URL("../models/sentiment", import.meta.url).pathname)
-  .replace(/\/?$/, "/");
+/** The models under test: `SPLITEE_PARITY_MODEL=<dir>` checks one other export. @default the three committed models */
+const MODEL_DIRS = (Deno.env.get("SPLITEE_PARITY_MODEL")?.split(",") ??
+  ["sentiment", "paraphrase", "entailment"].map((m) => new URL(`../models/${m}`, import.meta.url).pathname))
+  .map((d) => d.replace(/\/?$/, "/"));
 
 interface ParityCase {
   dims: [number, number, number];
@@ -29,10 +30,6 @@ interface Parity {
   tolerance: number;
   cases: ParityCase[];
 }
-
-const source: ModelSource = await readModelDir(MODEL_DIR);
-const { manifest } = source;
-const parity: Parity = JSON.parse(await Deno.readTextFile(`${MODEL_DIR}parity.json`));
 
 function f32(base64: string): Float32Array {
   const bin = atob(base64);
@@ -77,7 +74,7 @@ function dropoutHint(ours: Float32Array, stored: Float32Array): string {
 }
 
 function logitsDiff(a: Float32Tensor, expected: number[][]): number {
-  assert.deepEqual(a.dims, [expected.length, manifest.labels.length]);
+  assert.deepEqual(a.dims, [expected.length, expected[0]!.length]);
   return Math.max(...expected.flat().map((v, i) => Math.abs(a.data[i]! - v)));
 }
 
@@ -98,87 +95,94 @@ function inputs(c: ParityCase) {
   };
 }
 
-Deno.test("manifest sha256s and version match the model's files", async () => {
-  for (const [name, expected] of Object.entries(manifest.files)) {
-    assert.equal(await sha256Hex(await Deno.readFile(`${MODEL_DIR}${name}`)), expected, name);
-  }
-  assert.equal(await modelVersion(manifest.files), manifest.version);
-  assert.equal(parity.model, manifest.id);
-  assert.equal(parity.version, manifest.version, "parity.json was written for this export");
-  assert.ok(parity.cases.length > 0 && parity.cases.every((c) => c.layers.length === manifest.layers));
-});
+for (const MODEL_DIR of MODEL_DIRS) {
+  const source: ModelSource = await readModelDir(MODEL_DIR);
+  const { manifest } = source;
+  const parity: Parity = JSON.parse(await Deno.readTextFile(`${MODEL_DIR}parity.json`));
+  const name = manifest.id;
 
-const runtimes: [string, () => Promise<LoadedSegmentRunner>][] = [
-  ["onnxruntime-web (WASM)", () => loadWebRunner(source)],
-  ["onnxruntime-node (native)", () => loadNodeRunner(source, { intraOpThreads: 1 })],
-];
+  Deno.test(`${name}: manifest sha256s and version match the model's files`, async () => {
+    for (const [name, expected] of Object.entries(manifest.files)) {
+      assert.equal(await sha256Hex(await Deno.readFile(`${MODEL_DIR}${name}`)), expected, name);
+    }
+    assert.equal(await modelVersion(manifest.files), manifest.version);
+    assert.equal(parity.model, manifest.id);
+    assert.equal(parity.version, manifest.version, "parity.json was written for this export");
+    assert.ok(parity.cases.length > 0 && parity.cases.every((c) => c.layers.length === manifest.layers));
+  });
 
-for (const [runtime, load] of runtimes) {
-  Deno.test(`${runtime}: every segment and the chained model match PyTorch within the manifest tolerance`, async (t) => {
-    const runner = await load();
-    const tol = parity.tolerance;
-    try {
-      await t.step("each segment on PyTorch's own input", async () => {
-        const worst = { embed: 0, hidden: 0, logits: 0 };
-        let hint = "";
-        for (const c of parity.cases) {
-          const x = inputs(c);
-          const embedded = await runner.embed(x.inputIds, x.tokenTypeIds);
-          worst.embed = Math.max(worst.embed, hiddenDiff(embedded, f32(c.embed), c));
-          hint ||= dropoutHint(embedded.data, f32(c.embed));
-          let input = f32(c.embed);
-          for (let k = 1; k <= manifest.layers; k++) {
-            const out = await runner.layer(k, float32Tensor(input, c.dims), x.attentionMask);
-            const expected = c.layers[k - 1]!;
-            const expectedHidden = f32(expected.hidden);
-            worst.hidden = Math.max(worst.hidden, hiddenDiff(out.hidden, expectedHidden, c));
-            worst.logits = Math.max(worst.logits, logitsDiff(out.logits, expected.logits));
-            input = expectedHidden;
+  const runtimes: [string, () => Promise<LoadedSegmentRunner>][] = [
+    ["onnxruntime-web (WASM)", () => loadWebRunner(source)],
+    ["onnxruntime-node (native)", () => loadNodeRunner(source, { intraOpThreads: 1 })],
+  ];
+
+  for (const [runtime, load] of runtimes) {
+    Deno.test(`${name} on ${runtime}: every segment and the chained model match PyTorch within the manifest tolerance`, async (t) => {
+      const runner = await load();
+      const tol = parity.tolerance;
+      try {
+        await t.step("each segment on PyTorch's own input", async () => {
+          const worst = { embed: 0, hidden: 0, logits: 0 };
+          let hint = "";
+          for (const c of parity.cases) {
+            const x = inputs(c);
+            const embedded = await runner.embed(x.inputIds, x.tokenTypeIds);
+            worst.embed = Math.max(worst.embed, hiddenDiff(embedded, f32(c.embed), c));
+            hint ||= dropoutHint(embedded.data, f32(c.embed));
+            let input = f32(c.embed);
+            for (let k = 1; k <= manifest.layers; k++) {
+              const out = await runner.layer(k, float32Tensor(input, c.dims), x.attentionMask);
+              const expected = c.layers[k - 1]!;
+              const expectedHidden = f32(expected.hidden);
+              worst.hidden = Math.max(worst.hidden, hiddenDiff(out.hidden, expectedHidden, c));
+              worst.logits = Math.max(worst.logits, logitsDiff(out.logits, expected.logits));
+              input = expectedHidden;
+            }
           }
-        }
-        console.log(`${runtime} per-segment max |diff|: ${JSON.stringify(worst)}`);
-        assert.ok(worst.embed <= tol && worst.hidden <= tol && worst.logits <= tol, JSON.stringify(worst) + hint);
-      });
+          console.log(`${name} ${runtime} per-segment max |diff|: ${JSON.stringify(worst)}`);
+          assert.ok(worst.embed <= tol && worst.hidden <= tol && worst.logits <= tol, JSON.stringify(worst) + hint);
+        });
 
-      await t.step("chained from ids to the final exit", async () => {
-        let worst = 0;
-        for (const c of parity.cases) {
+        await t.step("chained from ids to the final exit", async () => {
+          let worst = 0;
+          for (const c of parity.cases) {
+            const x = inputs(c);
+            const logits = await runAllExits(runner, { ...x, lengths: [] });
+            logits.forEach((l, i) => (worst = Math.max(worst, logitsDiff(l, c.layers[i]!.logits))));
+          }
+          console.log(`${name} ${runtime} chained max |logit diff| over all exits: ${worst}`);
+          assert.ok(worst <= tol, `${worst}`);
+        });
+
+        await t.step("concurrent runs on one session give the sequential results", async () => {
+          const c = parity.cases[0]!;
           const x = inputs(c);
-          const logits = await runAllExits(runner, { ...x, lengths: [] });
-          logits.forEach((l, i) => (worst = Math.max(worst, logitsDiff(l, c.layers[i]!.logits))));
-        }
-        console.log(`${runtime} chained max |logit diff| over all exits: ${worst}`);
-        assert.ok(worst <= tol, `${worst}`);
-      });
+          const h = float32Tensor(f32(c.embed), c.dims);
+          const sequential = await runner.layer(1, h, x.attentionMask);
+          const concurrent = await Promise.all(Array.from({ length: 4 }, () => runner.layer(1, h, x.attentionMask)));
+          for (const out of concurrent) assert.deepEqual(out.logits.data, sequential.logits.data);
+        });
+      } finally {
+        await runner.dispose();
+      }
+    });
+  }
 
-      await t.step("concurrent runs on one session give the sequential results", async () => {
-        const c = parity.cases[0]!;
-        const x = inputs(c);
-        const h = float32Tensor(f32(c.embed), c.dims);
-        const sequential = await runner.layer(1, h, x.attentionMask);
-        const concurrent = await Promise.all(Array.from({ length: 4 }, () => runner.layer(1, h, x.attentionMask)));
-        for (const out of concurrent) assert.deepEqual(out.logits.data, sequential.logits.data);
-      });
-    } finally {
+  Deno.test(`${name}: loadWebRunner() and loadNodeRunner() refuse a file whose sha256 differs from the manifest`, async () => {
+    const tampered: ModelSource = {
+      manifest,
+      files: async (name) => {
+        const bytes = await source.files(name);
+        if (name === manifest.segments[0]!.file) bytes[bytes.length - 1] = bytes[bytes.length - 1]! ^ 1;
+        return bytes;
+      },
+    };
+    for (const runner of [await loadWebRunner(tampered), await loadNodeRunner(tampered)]) {
+      await assert.rejects(
+        runner.preload([1]),
+        (e: Error) => e.name === "ModelIntegrityError" && e.message.includes("layer_01.onnx has sha256"),
+      );
       await runner.dispose();
     }
   });
 }
-
-Deno.test("loadWebRunner() and loadNodeRunner() refuse a file whose sha256 differs from the manifest", async () => {
-  const tampered: ModelSource = {
-    manifest,
-    files: async (name) => {
-      const bytes = await source.files(name);
-      if (name === manifest.segments[0]!.file) bytes[bytes.length - 1] = bytes[bytes.length - 1]! ^ 1;
-      return bytes;
-    },
-  };
-  for (const runner of [await loadWebRunner(tampered), await loadNodeRunner(tampered)]) {
-    await assert.rejects(
-      runner.preload([1]),
-      (e: Error) => e.name === "ModelIntegrityError" && e.message.includes("layer_01.onnx has sha256"),
-    );
-    await runner.dispose();
-  }
-});

@@ -7,6 +7,8 @@ import collections
 import csv
 import gzip
 import os
+import random
+import re
 import sys
 
 from tokenizer import SPECIALS, Tokenizer, basic_tokenize, wordpiece
@@ -25,8 +27,11 @@ def data_dir():
     raise SystemExit("Cannot find the shared data folder; set SPLITEE_DATA to ../shared/data")
 
 
-def read_tsv(path, text_col, label_col, pair_col=None):
-    """Rows of (text, pair_or_None, label) from a headered, unquoted TSV (optionally .gz)."""
+def read_tsv(path, text_col, label_col, pair_col=None, label_map=None):
+    """Rows of (text, pair_or_None, label) from a headered, unquoted TSV (optionally .gz).
+
+    label_map maps the label column's strings to ints; without it the column must hold ints.
+    """
     opener = gzip.open if path.endswith(".gz") else open
     with opener(path, "rt", encoding="utf-8-sig", newline="") as f:
         reader = csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE)
@@ -37,7 +42,9 @@ def read_tsv(path, text_col, label_col, pair_col=None):
         for r in reader:
             if len(r) < len(header):
                 continue
-            rows.append((r[ti], r[pi] if pi is not None else None, int(r[li])))
+            raw = r[li].strip()
+            label = label_map[raw] if label_map is not None else int(raw)
+            rows.append((r[ti], r[pi] if pi is not None else None, label))
         return rows
 
 
@@ -69,8 +76,49 @@ def encode_rows(tok, rows, max_length, head):
     return out
 
 
+# Entailment labels follow SNLI's numbering. RTE's "not_entailment" is NOT_ENTAILMENT: neutral or contradiction, so
+# its loss is -log(p_neutral + p_contradiction) and it counts as correct when the prediction is not entailment.
+NLI_LABELS = {"entailment": 0, "neutral": 1, "contradiction": 2}
+NOT_ENTAILMENT = 3
+RTE_LABELS = {"entailment": 0, "not_entailment": NOT_ENTAILMENT}
+
+_ALNUM = re.compile(r"[^a-z0-9]")
+
+TASK_LABELS = {
+    "sentiment": ["negative", "positive"],
+    "paraphrase": ["not_duplicate", "duplicate"],
+    "entailment": ["entailment", "neutral", "contradiction"],
+}
+
+
+def pair_key(a, b):
+    """Identity of a pair on letters and digits only (the TextFooler and BiMPM files are pre-tokenized, -LRB- etc.)."""
+    def norm(t):
+        return _ALNUM.sub("", (t or "").lower().replace("-lrb-", "").replace("-rrb-", "")
+                          .replace("-lsb-", "").replace("-rsb-", ""))
+    return norm(a) + "\t" + norm(b)
+
+
 def load_split(name):
     d = data_dir()
+    if name == "qqp-sample":
+        return read_tsv(os.path.join(d, "qqp/glue_train_sample.tsv"), "question1", "is_duplicate", "question2")
+    if name == "qqp-bimpm-test":
+        return read_tsv(os.path.join(d, "qqp/bimpm_quora_test.tsv"), "question1", "is_duplicate", "question2")
+    if name == "mrpc-test":
+        return read_tsv(os.path.join(d, "mrpc/msr_paraphrase_test.txt"), "#1 String", "Quality", "#2 String")
+    if name == "mnli-dev-nongold":
+        return [r for f in ("dev_matched_nongold.tsv", "dev_mismatched_nongold.tsv")
+                for r in read_tsv(os.path.join(d, "mnli", f), "premise", "label_nongold", "hypothesis", NLI_LABELS)]
+    if name == "mnli-textfooler":
+        return [r for f in ("dev_matched_1k_textfooler.tsv", "dev_mismatched_1k_textfooler.tsv")
+                for r in read_tsv(os.path.join(d, "mnli", f), "premise", "label", "hypothesis", NLI_LABELS)]
+    if name == "rte-train":
+        return read_tsv(os.path.join(d, "rte/train.tsv"), "sentence1", "label", "sentence2", RTE_LABELS)
+    if name == "rte-dev":
+        return read_tsv(os.path.join(d, "rte/dev.tsv"), "sentence1", "label", "sentence2", RTE_LABELS)
+    if name == "snli-test":
+        return read_tsv(os.path.join(d, "snli/test.tsv"), "premise", "label", "hypothesis")
     if name == "sst2-train":
         return read_tsv(os.path.join(d, "sst2/train.tsv"), "sentence", "label")
     if name == "sst2-dev":
@@ -81,3 +129,41 @@ def load_split(name):
         return read_tsv(os.path.join(d, "imdb/test.tsv.gz"), "text", "label")
     raise ValueError(name)
 
+
+
+def task_data(task, sources, seed):
+    """Training rows and the monitoring splits (name -> rows) of a task; held-out rows never reach training.
+
+    sentiment:  SST-2 train (+ IMDb train minus 500 held out); monitors SST-2 dev and the 500 IMDb reviews.
+    paraphrase: the QQP GLUE-train sample minus 2,000 held out and minus any pair also in the BiMPM test split.
+    entailment: MNLI dev (matched + mismatched, non-gold labels) minus the 2,000 TextFooler pairs (gold labels, held
+                out) + RTE train (two classes, see NOT_ENTAILMENT); monitors TextFooler MNLI and RTE dev.
+    """
+    rng = random.Random(seed)
+    if task == "sentiment":
+        rows, monitors = [], {"sst2-dev": load_split("sst2-dev")}
+        if "sst2" in sources:
+            rows += load_split("sst2-train")
+        if "imdb" in sources:
+            imdb = load_split("imdb-train")
+            rng.shuffle(imdb)
+            monitors["imdb-heldout"], imdb = imdb[:500], imdb[500:]
+            rows += imdb
+        return rows, monitors, {}
+    if task == "paraphrase":
+        rows = load_split("qqp-sample")
+        test = {pair_key(a, b) for a, b, _ in load_split("qqp-bimpm-test")}
+        test |= {pair_key(b, a) for a, b, _ in load_split("qqp-bimpm-test")}
+        kept = [r for r in rows if pair_key(r[0], r[1]) not in test]
+        rng.shuffle(kept)
+        return kept[2000:], {"qqp-heldout": kept[:2000]}, {"dropped_bimpm_test_overlap": len(rows) - len(kept)}
+    if task == "entailment":
+        held = load_split("mnli-textfooler")
+        keys = {pair_key(a, b) for a, b, _ in held}
+        mnli = load_split("mnli-dev-nongold")
+        kept = [r for r in mnli if pair_key(r[0], r[1]) not in keys]
+        rows = kept + (load_split("rte-train") if "rte" in sources else [])
+        rng.shuffle(rows)
+        return rows, {"mnli-textfooler": held, "rte-dev": load_split("rte-dev")}, {
+            "dropped_textfooler_overlap": len(mnli) - len(kept)}
+    raise ValueError(task)

@@ -29,6 +29,11 @@ PARITY_TEXTS = [
      "too stupid to notice .", None),
     ("Bromwell High is a cartoon comedy.<br /><br />It ran at the same time as some other programs.", None),
 ]
+PAIR_PARITY_TEXTS = [
+    ("How do I learn to play the guitar quickly?", "What is the fastest way to learn guitar?"),
+    ("A man is playing a guitar on a crowded street corner while people walk past him.", "Nobody is playing music."),
+    ("Bromwell High is a cartoon comedy.", "It ran at the same time as some other programs about school life."),
+]
 
 
 def sha256(path):
@@ -129,7 +134,8 @@ def export(args):
         "files": hashes,
         "training": None if report is None else {
             "minutes": report["train_minutes"], "seed": report["args"]["seed"], "steps": report["steps"],
-            "sources": report["args"]["sources"], "torch": report["torch"]},
+            "sources": report["args"]["sources"], "torch": report["torch"],
+            **({"task": report["task"]} if "task" in report else {})},
     }
     with open(os.path.join(args.out, "manifest.json"), "w") as fh:
         json.dump(manifest, fh, indent=1)
@@ -137,7 +143,8 @@ def export(args):
     model.eval()
     # Parity fixtures: a batch of 1 for each text, plus the first two texts padded together in one batch.
     cases = []
-    encs = [tok.encode(a, b, max_length=cfg.max_length, head=args.head_tokens) for a, b in PARITY_TEXTS]
+    texts = PAIR_PARITY_TEXTS if args.task == "pair" else PARITY_TEXTS
+    encs = [tok.encode(a, b, max_length=cfg.max_length, head=args.head_tokens) for a, b in texts]
     batches = [[e] for e in encs] + [[encs[0], encs[1]]]
     with torch.no_grad():
         for batch in batches:

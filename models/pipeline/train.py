@@ -1,9 +1,10 @@
-"""Train the default multi-exit sentiment model on SST-2 train + IMDb train, jointly on all exits.
+"""Train a multi-exit model jointly on all exits: --task sentiment (default; SST-2 + IMDb), paraphrase (QQP sample) or
+entailment (MNLI dev non-gold + RTE train). See data.task_data for exactly which rows train and which are held out.
 
 Seeded and resumable: a checkpoint is written every --ckpt-every steps to <work>/ckpt.pt and picked up on restart
 (same arguments). Batches are token-count batches over length buckets, their order fixed by the seed.
 
-Usage: python3 models/pipeline/train.py [--epochs N] [--work models/.work] [--bench STEPS]
+Usage: python3 models/pipeline/train.py [--task T] [--epochs N] [--work models/.work] [--bench STEPS]
 """
 
 import argparse
@@ -18,13 +19,29 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from data import build_vocab, data_dir, encode_rows, load_split  # noqa: E402
+from data import NOT_ENTAILMENT, TASK_LABELS, build_vocab, data_dir, encode_rows, task_data  # noqa: E402
 from model import Config, MultiExitEncoder  # noqa: E402
 from tokenizer import Tokenizer  # noqa: E402
 
 
 def log(msg):
     print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+def exit_loss(logits, labels):
+    """Cross-entropy; a NOT_ENTAILMENT label (RTE's two-class data) scores -log(p_neutral + p_contradiction)."""
+    coarse = labels == NOT_ENTAILMENT
+    if not bool(coarse.any()):
+        return F.cross_entropy(logits, labels)
+    logp = torch.log_softmax(logits, -1)
+    fine = -logp.gather(1, labels.clamp(max=logits.shape[1] - 1).unsqueeze(1)).squeeze(1)
+    not_ent = -torch.logsumexp(logp[:, 1:], -1)
+    return torch.where(coarse, not_ent, fine).mean()
+
+
+def correct_count(pred, labels):
+    """Exact matches; a NOT_ENTAILMENT label is matched by any prediction other than entailment (0)."""
+    return int(torch.where(labels == NOT_ENTAILMENT, pred != 0, pred == labels).sum())
 
 
 def make_batches(samples, max_tokens, max_batch, rng):
@@ -70,7 +87,7 @@ def evaluate(model, samples, pad_id, max_tokens=16384):
         ids, types, mask, labels = collate(samples, idx, pad_id)
         for k, lg in enumerate(model(ids, types, mask)):
             p = torch.softmax(lg, -1)
-            correct[k] += int((p.argmax(-1) == labels).sum())
+            correct[k] += correct_count(p.argmax(-1), labels)
             conf[k] += float(p.max(-1).values.sum())
     model.train()
     n = len(samples)
@@ -88,11 +105,14 @@ def lr_at(step, total, peak, warmup_frac=0.06, floor=0.05):
 def same_run(a, b):
     """Checkpoint arguments match, ignoring those that may change on resume."""
     ignore = {"total_steps", "ckpt_every", "bench", "threads"}
-    return {k: v for k, v in a.items() if k not in ignore} == {k: v for k, v in b.items() if k not in ignore}
+    defaults = {"task": "sentiment", "exit_weights": "uniform", "dropout": 0.1, "weight_decay": 0.01}  # checkpoints from before these flags existed
+    keys = (set(a) | set(b)) - ignore
+    return all(a.get(k, defaults.get(k)) == b.get(k, defaults.get(k)) for k in keys)
 
 
 def main():
     ap = argparse.ArgumentParser()
+    ap.add_argument("--task", default="sentiment", choices=sorted(TASK_LABELS))
     ap.add_argument("--work", default="models/.work")
     ap.add_argument("--epochs", type=float, default=1.5)
     ap.add_argument("--seed", type=int, default=1)
@@ -104,8 +124,14 @@ def main():
     ap.add_argument("--head-tokens", type=int, default=64)
     ap.add_argument("--max-tokens", type=int, default=6144)
     ap.add_argument("--lr", type=float, default=1e-3)
+    ap.add_argument("--dropout", type=float, default=0.1)
+    ap.add_argument("--weight-decay", type=float, default=0.01)
     ap.add_argument("--min-count", type=int, default=3)
-    ap.add_argument("--sources", default="sst2,imdb", help="comma list of sst2, imdb")
+    ap.add_argument("--sources", default="sst2,imdb",
+                    help="sentiment: comma list of sst2, imdb; entailment: add rte to include RTE train")
+    ap.add_argument("--exit-weights", default="uniform", choices=["uniform", "linear"],
+                    help="loss weight of exit k: uniform = 1/L each; linear = k / sum(1..L), deeper exits weigh more "
+                         "(PABEE's weighted average), so early layers are not shaped only by the shallow exits")
     ap.add_argument("--ckpt-every", type=int, default=100)
     ap.add_argument("--bench", type=int, default=0, help="time this many steps and exit")
     ap.add_argument("--threads", type=int, default=2)
@@ -119,48 +145,43 @@ def main():
     os.makedirs(args.work, exist_ok=True)
     log(f"data: {data_dir()}")
 
-    sources = args.sources.split(",")
-    rows = []
-    if "sst2" in sources:
-        rows += load_split("sst2-train")
-    heldout = []
-    if "imdb" in sources:
-        imdb = load_split("imdb-train")
-        random.Random(args.seed).shuffle(imdb)
-        heldout, imdb = imdb[:500], imdb[500:]
-        rows += imdb
-    log(f"train rows: {len(rows)} ({sources}); IMDb held-out for monitoring: {len(heldout)}")
+    rows, monitor_rows, info = task_data(args.task, args.sources.split(","), args.seed)
+    log(f"task {args.task}: train rows {len(rows)} ({args.sources}); held out for monitoring: "
+        + ", ".join(f"{k} {len(v)}" for k, v in monitor_rows.items()) + (f"; {info}" if info else ""))
 
     vocab_path = os.path.join(args.work, "vocab.txt")
     if not os.path.exists(vocab_path):
         t0 = time.time()
-        n = build_vocab([r[0] for r in rows], os.path.join(data_dir(), "bert_vocab/vocab.txt"), vocab_path,
-                        args.min_count)
+        texts = [r[0] for r in rows] + [r[1] for r in rows if r[1]]
+        n = build_vocab(texts, os.path.join(data_dir(), "bert_vocab/vocab.txt"), vocab_path, args.min_count)
         log(f"vocab: {n} pieces (min count {args.min_count}) in {time.time() - t0:.0f}s")
     tok = Tokenizer(vocab_path)
 
-    cache = os.path.join(args.work, f"tokens_{args.sources.replace(',', '_')}_{args.max_length}_{args.head_tokens}.pt")
+    prefix = "tokens" if args.task == "sentiment" else f"tokens_{args.task}"
+    cache = os.path.join(args.work, f"{prefix}_{args.sources.replace(',', '_')}_{args.max_length}_{args.head_tokens}.pt")
     if os.path.exists(cache):
-        train, dev, held = torch.load(cache)
+        train, monitors = torch.load(cache)
     else:
         t0 = time.time()
         train = encode_rows(tok, rows, args.max_length, args.head_tokens)
-        dev = encode_rows(tok, load_split("sst2-dev"), args.max_length, args.head_tokens)
-        held = encode_rows(tok, heldout, args.max_length, args.head_tokens)
-        torch.save((train, dev, held), cache)
+        monitors = {k: encode_rows(tok, v, args.max_length, args.head_tokens) for k, v in monitor_rows.items()}
+        torch.save((train, monitors), cache)
         log(f"tokenized in {time.time() - t0:.0f}s")
     ntok = sum(len(s[0]) for s in train)
     log(f"train tokens: {ntok}")
 
-    cfg = Config(len(tok.itos), 2, layers=args.layers, hidden=args.hidden, heads=args.heads, ffn=args.ffn,
-                 max_length=args.max_length)
+    cfg = Config(len(tok.itos), len(TASK_LABELS[args.task]), layers=args.layers, hidden=args.hidden, heads=args.heads, ffn=args.ffn,
+                 max_length=args.max_length, dropout=args.dropout)
     model = MultiExitEncoder(cfg)
     decay = [p for n, p in model.named_parameters() if p.dim() >= 2 and "embed" not in n]
     no_decay = [p for n, p in model.named_parameters() if not (p.dim() >= 2 and "embed" not in n)]
-    opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.01}, {"params": no_decay, "weight_decay": 0.0}],
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": args.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
                             lr=args.lr, betas=(0.9, 0.98), eps=1e-6)
     log(f"params: {sum(p.numel() for p in model.parameters())}")
 
+    n_exits = args.layers
+    exit_w = [1.0 / n_exits] * n_exits if args.exit_weights == "uniform" else [
+        k / (n_exits * (n_exits + 1) / 2) for k in range(1, n_exits + 1)]
     rng = random.Random(args.seed)
     full_epochs = math.ceil(args.epochs)
     schedule = []
@@ -193,7 +214,7 @@ def main():
         for g in opt.param_groups:
             g["lr"] = lr_at(step, total, args.lr)
         logits = model(ids, types, mask)
-        loss = sum(F.cross_entropy(lg, labels) for lg in logits) / len(logits)
+        loss = sum(w * exit_loss(lg, labels) for w, lg in zip(exit_w, logits))
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -216,24 +237,23 @@ def main():
                         "elapsed": time.time() - t_start, "torch_rng": torch.get_rng_state()}, tmp)
             os.replace(tmp, ckpt_path)
         if step % (args.ckpt_every * 5) == 0 or step == total:
-            acc, _ = evaluate(model, dev, tok.pad_id)
-            log("sst2-dev acc per exit: " + " ".join(f"{a:.3f}" for a in acc))
-            if held:
-                hacc, _ = evaluate(model, held, tok.pad_id)
-                log("imdb-heldout acc per exit: " + " ".join(f"{a:.3f}" for a in hacc))
+            for name, samples in monitors.items():
+                acc, _ = evaluate(model, samples, tok.pad_id)
+                log(f"{name} acc per exit: " + " ".join(f"{a:.3f}" for a in acc))
 
     train_minutes = (time.time() - t_start) / 60
-    acc, conf = evaluate(model, dev, tok.pad_id)
-    hacc, hconf = evaluate(model, held, tok.pad_id) if held else (None, None)
+    results = {name: evaluate(model, samples, tok.pad_id) for name, samples in monitors.items()}
     final = {
-        "config": cfg.to_dict(), "args": vars(args), "steps": total, "train_minutes": round(train_minutes, 1),
-        "train_tokens": ntok, "sst2_dev_acc": acc, "sst2_dev_conf": conf, "imdb_heldout_acc": hacc,
-        "imdb_heldout_conf": hconf, "torch": torch.__version__,
+        "task": args.task, "labels": TASK_LABELS[args.task], "config": cfg.to_dict(), "args": vars(args),
+        "steps": total, "train_minutes": round(train_minutes, 1), "train_rows": len(train), "train_tokens": ntok,
+        "data_info": info, "monitors": {k: {"n": len(monitors[k]), "acc": a, "conf": c} for k, (a, c) in results.items()},
+        "torch": torch.__version__,
     }
     torch.save({"config": cfg.to_dict(), "model": model.state_dict()}, os.path.join(args.work, "final.pt"))
     with open(os.path.join(args.work, "train_report.json"), "w") as f:
         json.dump(final, f, indent=1)
-    log(f"done in {train_minutes:.1f} min; final sst2-dev acc {acc[-1]:.3f}")
+    log(f"done in {train_minutes:.1f} min; final exit: "
+        + ", ".join(f"{k} {a[-1]:.3f}" for k, (a, _) in results.items()))
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@
 
 import { decode, encode } from "@msgpack/msgpack";
 import { WireError } from "./errors.ts";
-import type { OffloadRequest, OffloadResponse, RequestLimits, ResponseLimits } from "./schema.ts";
+import type { OffloadRequest, OffloadResponse, RequestLimitsFor, ResponseLimits } from "./schema.ts";
 import { validateOffloadRequest, validateOffloadResponse } from "./schema.ts";
 
 /** The media type of offload messages (`application/x-msgpack` is accepted as an alias). */
@@ -20,12 +20,15 @@ export function isMsgpackContentType(value: string | null | undefined): boolean 
 }
 
 /** Encodes a request after validating it (so an invalid message never leaves this side). @throws {WireError} */
-export function encodeOffloadRequest(req: OffloadRequest, limits?: RequestLimits): Uint8Array<ArrayBuffer> {
+export function encodeOffloadRequest(req: OffloadRequest, limits?: RequestLimitsFor): Uint8Array<ArrayBuffer> {
   return encodeMsgpack(validateOffloadRequest(req, limits));
 }
 
-/** Decodes and validates a request. `bin` fields are views into `bytes`. @throws {WireError} */
-export function decodeOffloadRequest(bytes: Uint8Array, limits?: RequestLimits): OffloadRequest {
+/**
+ * Decodes and validates a request; `limits` may be chosen from the message's model reference (see
+ * {@linkcode RequestLimitsFor}). `bin` fields are views into `bytes`. @throws {WireError}
+ */
+export function decodeOffloadRequest(bytes: Uint8Array, limits?: RequestLimitsFor): OffloadRequest {
   return validateOffloadRequest(decodeMsgpack(bytes, bytes.byteLength, 16), limits);
 }
 

@@ -10,7 +10,7 @@ import {
 } from "./codec.ts";
 import { WireError, type WireErrorCode } from "./errors.ts";
 import { createOffloadRequest, unpackHidden } from "./hidden.ts";
-import { WIRE_DTYPES, type WireDtype } from "./schema.ts";
+import { type RequestLimitsFor, WIRE_DTYPES, type WireDtype } from "./schema.ts";
 
 const MODEL = { id: "sentiment-en", version: "7bcec033732db31e" };
 const LIMITS = { model: MODEL, layers: 12, hiddenSize: 8, maxTokens: 64 };
@@ -31,7 +31,12 @@ function rawRequest(overrides: Record<string, unknown> = {}): Record<string, unk
   };
 }
 
-function rejects(bytes: Uint8Array, code: WireErrorCode, message: RegExp, limits: object = LIMITS): WireError {
+function rejects(
+  bytes: Uint8Array,
+  code: WireErrorCode,
+  message: RegExp,
+  limits: RequestLimitsFor = LIMITS,
+): WireError {
   let caught: unknown;
   try {
     decodeOffloadRequest(bytes, limits);
@@ -200,6 +205,25 @@ Deno.test("decodeOffloadRequest() enforces the split layer range and the served 
     /for model sentiment-en@0000000000000000 but this side serves sentiment-en@7bcec033732db31e/,
   );
   assert.equal(err.field, "model");
+});
+
+Deno.test("decodeOffloadRequest() picks the limits from the message's model when given a function", () => {
+  const other = { id: "pair-en", version: "0123456789abcdef" };
+  const seen: string[] = [];
+  const limitsFor = (model: { id: string; version: string }) => {
+    seen.push(model.id);
+    if (model.id === MODEL.id) return LIMITS;
+    if (model.id === other.id) return { model: other, layers: 6, hiddenSize: 8, maxTokens: 2 };
+    throw new WireError("model_mismatch", "model", `Model ${model.id} is not served`);
+  };
+  assert.equal(decodeOffloadRequest(encode(rawRequest()), limitsFor).splitLayer, 4);
+  const forOther = { model: other, dims: [2, 8], hidden: new Uint8Array(64), attentionMask: Uint8Array.of(1, 1) };
+  assert.deepEqual(decodeOffloadRequest(encode(rawRequest(forOther)), limitsFor).model, other);
+  rejects(encode(rawRequest({ ...forOther, splitLayer: 6 })), "layer_out_of_range", /1..5/, limitsFor);
+  rejects(encode(rawRequest({ model: other })), "invalid_dims", /Token count 3 is out of range 1..2/, limitsFor);
+  rejects(encode(rawRequest({ model: { id: "nope", version: "x" } })), "model_mismatch", /nope/, limitsFor);
+  rejects(encode(rawRequest({ model: { id: 7 } })), "missing_field", /version/, limitsFor);
+  assert.deepEqual(seen, [MODEL.id, other.id, other.id, other.id, "nope"]);
 });
 
 Deno.test("decodeOffloadRequest() checks the mask, token type ids and int8 scales against T", () => {

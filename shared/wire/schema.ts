@@ -70,6 +70,13 @@ export interface RequestLimits {
   readonly maxHidden?: number;
 }
 
+/**
+ * Request limits, or a function choosing them from the message's (already checked) model reference: a service that
+ * serves several models picks the model's limits before the dims are checked; the function may throw (e.g. a
+ * `model_mismatch` {@linkcode WireError} for an id it does not serve).
+ */
+export type RequestLimitsFor = RequestLimits | ((model: ModelRef) => RequestLimits);
+
 /** Expectations a response decoder checks beyond the schema. */
 export interface ResponseLimits {
   /** When given, the response must be for this model. @default undefined */
@@ -99,14 +106,16 @@ const MAX_CLASSES = 65536;
 
 /**
  * Checks that `value` is a well-formed version-1 offload request (and meets `limits`); returns it typed.
- * Checks run cheapest first: version, fields, types, sizes, model, layer range, then every value finite.
+ * Checks run cheapest first: version, fields, types, sizes, model, layer range, then every value finite. When
+ * `limits` is a function it is called with the checked `model` before the dims are checked.
  * @throws {WireError} naming the first problem found.
  */
-export function validateOffloadRequest(value: unknown, limits: RequestLimits = {}): OffloadRequest {
+export function validateOffloadRequest(value: unknown, limitsFor: RequestLimitsFor = {}): OffloadRequest {
   const msg = expectRecord(value, "");
   checkVersion(msg, WIRE_VERSION);
   checkFields(msg, REQUEST_FIELDS, REQUEST_REQUIRED, "");
   const model = checkModel(msg.model);
+  const limits = typeof limitsFor === "function" ? limitsFor(model) : limitsFor;
   const splitLayer = expectInt(msg.splitLayer, "splitLayer");
   const dtype = msg.dtype;
   if (typeof dtype !== "string") throw wrongType("dtype", "a string", dtype);

@@ -320,7 +320,9 @@ async function refreshPolicy() {
   clearTimeout(pollTimer);
   polling = true;
   try {
-    const p = normalizePolicy(await fetchJson("/v1/policy", { headers: headers(false) }, POLICY_TIMEOUT_MS));
+    // Each model has its own policy state: show the selected model's.
+    const url = modelEl.options.length > 1 ? "/v1/policy?model=" + encodeURIComponent(selectedModel().id) : "/v1/policy";
+    const p = normalizePolicy(await fetchJson(url, { headers: headers(false) }, POLICY_TIMEOUT_MS));
     policy = p;
     history.offload = history.offload.concat([p.offloadRate]).slice(-HISTORY);
     history.comm = history.comm.concat([p.commMs]).slice(-HISTORY);
@@ -345,7 +347,13 @@ form.addEventListener("submit", (ev) => {
 });
 textEl.addEventListener("keydown", enterSubmits);
 pairEl.addEventListener("keydown", enterSubmits);
-modelEl.addEventListener("change", syncModel);
+modelEl.addEventListener("change", () => {
+  syncModel();
+  // Another model, another policy: start its history afresh and show it now.
+  history.offload = [];
+  history.comm = [];
+  refreshPolicy();
+});
 // Charts are drawn at their container's width: redraw them when it changes (rotation, resize).
 window.addEventListener("resize", () => {
   clearTimeout(resizeTimer);
