@@ -1,10 +1,13 @@
 /**
- * `deno task exits`: per-exit class probabilities of a multi-exit model for every row of a TSV file, one JSON line per
- * row, in input order: `{"label": <int|null>, "probs": [[p_1..p_C] for exit 1..L]}` (docs/ARCHITECTURE.md).
+ * `deno task exits`: per-exit class probabilities of a multi-exit model for every row of a TSV or CSV file, one JSON
+ * line per row, in input order: `{"label": <int|null>, "probs": [[p_1..p_C] for exit 1..L]}` (docs/ARCHITECTURE.md).
  *
- * Streams the input (`.gz` decompressed on the fly), tokenizes with the model's vocabulary and manifest settings,
- * runs onnxruntime-node on chunks of rows sorted by length and padded into batches of at most `--batch-tokens` tokens,
- * and writes `<out>.partial`, renamed to `<out>` on success. Exit codes: 0 done, 2 bad arguments or input, 1 other.
+ * Streams the input (`.gz` decompressed on the fly; `.csv`/`.csv.gz` read as RFC 4180 CSV, anything else as TSV with
+ * no quoting), tokenizes with the model's vocabulary and manifest settings, runs onnxruntime-node on chunks of rows
+ * sorted by length and padded into batches of at most `--batch-tokens` tokens, and writes `<out>.partial`, renamed to
+ * `<out>` on success. `--label-map` turns named label cells into integers; `--merge-classes` sums the probabilities of
+ * groups of the model's classes, so `probs` and the labels then refer to the groups (the line format is unchanged, so
+ * `deno task eval` reads it as is; the merge is noted on stderr). Exit codes: 0 done, 2 bad arguments or input, 1 other.
  * @module
  */
 
@@ -15,32 +18,32 @@ import { softmax } from "../shared/math.ts";
 import { type EncodedSample, padBatch, rowsOf, runAllExits } from "../shared/model_io.ts";
 import type { SegmentRunner } from "../shared/tensor.ts";
 import { WordPieceTokenizer } from "../shared/tokenizer/mod.ts";
+import { countRows, InputError, parseLabelMap, readRows, type Row } from "./exits_input.ts";
+import { type ClassMerge, describeMerge, mergeProbs, parseMergeClasses } from "./exits_merge.ts";
 
-const USAGE =
-  `Usage: deno task exits --model <dir> --input <file.tsv|file.tsv.gz> --text <column> [--text-pair <column>]
-       [--label <column>] --out <file.jsonl> [--limit N] [--batch-tokens N] [--chunk N] [--threads N]
+export { InputError } from "./exits_input.ts";
 
-  --model         model directory (manifest.json, vocab, ONNX segments)
-  --input         TSV with a header row and no quoting; .gz is decompressed
-  --text          column holding the text (the first text of a pair)
-  --text-pair     column holding the second text (pair models)
-  --label         column holding integer labels in the manifest's label order (empty cell: null)
-  --out           output JSONL, one line per input row, in input order
-  --limit         stop after N rows                                    (default: all)
-  --batch-tokens  most padded tokens per onnxruntime call               (default: 1024)
-  --chunk         rows read, sorted by length and batched at a time     (default: 1024)
-  --threads       onnxruntime intra-op threads                          (default: onnxruntime's choice)`;
+const USAGE = `Usage: deno task exits --model <dir> --input <file> --text <column> [--text-pair <column>]
+       [--label <column> [--label-map <name=index,...>]] [--merge-classes <groups>] --out <file.jsonl>
+       [--limit N] [--batch-tokens N] [--chunk N] [--threads N]
 
-/** Bad arguments or input: reported as one line on stderr with exit code 2. */
-export class InputError extends Error {
-  override readonly name = "InputError";
-  /** Whether the usage text helps (a bad or missing argument rather than bad data). */
-  readonly showUsage: boolean;
-  constructor(message: string, showUsage = false) {
-    super(message);
-    this.showUsage = showUsage;
-  }
-}
+  --model          model directory (manifest.json, vocab, ONNX segments)
+  --input          a header row, then one row per text: .csv = RFC 4180 CSV (quoted fields may hold commas,
+                   newlines and doubled quotes); any other name = TSV with no quoting (quotes are literal);
+                   .gz is decompressed (file.csv.gz, file.tsv.gz); a leading UTF-8 BOM is ignored
+  --text           column holding the text (the first text of a pair)
+  --text-pair      column holding the second text (pair models)
+  --label          column holding integer labels in the order of the output classes (empty cell: null)
+  --label-map      named labels instead of integers, e.g. entailment=0,not_entailment=1 (several names may
+                   share an index; a cell that is not named is an error)
+  --merge-classes  output classes as groups of the model's classes (manifest labels), probabilities summed,
+                   e.g. "entailment;neutral+contradiction": groups separated by ";", classes by "+", every
+                   class exactly once; labels then index the groups
+  --out            output JSONL, one line per input row, in input order
+  --limit          stop after N rows                                    (default: all)
+  --batch-tokens   most padded tokens per onnxruntime call               (default: 1024)
+  --chunk          rows read, sorted by length and batched at a time     (default: 1024)
+  --threads        onnxruntime intra-op threads                          (default: onnxruntime's choice)`;
 
 interface Options {
   model: string;
@@ -48,6 +51,8 @@ interface Options {
   text: string;
   textPair: string | undefined;
   label: string | undefined;
+  labelMap: string | undefined;
+  mergeClasses: string | undefined;
   out: string;
   limit: number;
   batchTokens: number;
@@ -72,9 +77,20 @@ function parseOptions(args: string[]): Options {
       strict: true,
       allowPositionals: false,
       options: Object.fromEntries(
-        ["model", "input", "text", "text-pair", "label", "out", "limit", "batch-tokens", "chunk", "threads"].map((
-          k,
-        ) => [k, { type: "string" as const }]),
+        [
+          "model",
+          "input",
+          "text",
+          "text-pair",
+          "label",
+          "label-map",
+          "merge-classes",
+          "out",
+          "limit",
+          "batch-tokens",
+          "chunk",
+          "threads",
+        ].map((k) => [k, { type: "string" as const }]),
       ),
     }));
   } catch (e) {
@@ -83,101 +99,23 @@ function parseOptions(args: string[]): Options {
   const get = (k: string) => values[k] as string | undefined;
   const missing = ["model", "input", "text", "out"].filter((k) => get(k) === undefined);
   if (missing.length > 0) throw new InputError(`missing ${missing.map((k) => `--${k}`).join(", ")}`, true);
+  if (get("label-map") !== undefined && get("label") === undefined) {
+    throw new InputError("--label-map needs --label (the column it maps)", true);
+  }
   return {
     model: get("model")!,
     input: get("input")!,
     text: get("text")!,
     textPair: get("text-pair"),
     label: get("label"),
+    labelMap: get("label-map"),
+    mergeClasses: get("merge-classes"),
     out: get("out")!,
     limit: positive("limit", get("limit"), Number.MAX_SAFE_INTEGER),
     batchTokens: positive("batch-tokens", get("batch-tokens"), 1024),
     chunk: positive("chunk", get("chunk"), 1024),
     threads: get("threads") === undefined ? undefined : positive("threads", get("threads"), 1),
   };
-}
-
-async function openBytes(path: string): Promise<ReadableStream<Uint8Array>> {
-  let file: Deno.FsFile;
-  try {
-    file = await Deno.open(path);
-    if (!(await file.stat()).isFile) {
-      file.close();
-      throw new InputError(`cannot read --input ${path}: not a file`);
-    }
-  } catch (e) {
-    if (e instanceof InputError) throw e;
-    throw new InputError(`cannot read --input ${path}: ${(e as Error).message}`);
-  }
-  return path.endsWith(".gz") ? file.readable.pipeThrough(new DecompressionStream("gzip")) : file.readable;
-}
-
-/** Lines of a UTF-8 stream (without `\n` / `\r\n`); read errors become an {@linkcode InputError}. */
-async function* readLines(path: string): AsyncGenerator<string> {
-  const stream = (await openBytes(path)).pipeThrough(new TextDecoderStream());
-  let rest = "";
-  try {
-    for await (const piece of stream) {
-      const parts = (rest + piece).split("\n");
-      rest = parts.pop()!;
-      for (const line of parts) yield line.endsWith("\r") ? line.slice(0, -1) : line;
-    }
-  } catch (e) {
-    if (e instanceof InputError) throw e;
-    throw new InputError(`cannot read --input ${path}: ${(e as Error).message}`);
-  }
-  if (rest.length > 0) yield rest.endsWith("\r") ? rest.slice(0, -1) : rest;
-}
-
-/** Counts data rows (non-empty lines after the header) for the ETA: one streaming pass, constant memory. */
-async function countRows(path: string): Promise<number> {
-  let n = -1;
-  for await (const line of readLines(path)) if (line.length > 0) n++;
-  return Math.max(n, 0);
-}
-
-interface Row {
-  readonly text: string;
-  readonly pair: string | undefined;
-  readonly label: number | null;
-}
-
-/** Rows of the TSV as named by the options; a missing column or a malformed row is an {@linkcode InputError}. */
-async function* readRows(o: Options, labels: number): AsyncGenerator<Row> {
-  let header: string[] | undefined;
-  let cols = { text: -1, pair: -1, label: -1 };
-  let lineNo = 0;
-  for await (const raw of readLines(o.input)) {
-    lineNo++;
-    if (header === undefined) {
-      header = raw.replace(/^\uFEFF/, "").split("\t");
-      const find = (flag: string, name: string | undefined) => {
-        if (name === undefined) return -1;
-        const i = header!.indexOf(name);
-        if (i < 0) {
-          throw new InputError(`${o.input} has no column "${name}" (${flag}); its columns: ${header!.join(", ")}`);
-        }
-        return i;
-      };
-      cols = { text: find("--text", o.text), pair: find("--text-pair", o.textPair), label: find("--label", o.label) };
-      continue;
-    }
-    if (raw.length === 0) continue;
-    const fields = raw.split("\t");
-    if (fields.length !== header.length) {
-      throw new InputError(`${o.input} line ${lineNo} has ${fields.length} fields but the header has ${header.length}`);
-    }
-    let label: number | null = null;
-    if (cols.label >= 0 && fields[cols.label] !== "") {
-      const cell = fields[cols.label]!;
-      label = Number(cell);
-      if (!/^\d+$/.test(cell) || label >= labels) {
-        throw new InputError(`${o.input} line ${lineNo}: label "${cell}" is not an integer in 0..${labels - 1}`);
-      }
-    }
-    yield { text: fields[cols.text]!, pair: cols.pair >= 0 ? fields[cols.pair] : undefined, label };
-  }
-  if (header === undefined) throw new InputError(`${o.input} is empty (no header row)`);
 }
 
 /** Tokenizer settings from the manifest; settings the TypeScript tokenizer cannot honour are an InputError. */
@@ -218,6 +156,7 @@ async function runChunk(
   rows: readonly Row[],
   batchTokens: number,
   padId: number,
+  merge: ClassMerge | undefined,
 ): Promise<string> {
   const order = samples.map((_, i) => i).sort((a, b) => samples[a]!.inputIds.length - samples[b]!.inputIds.length);
   const probs: number[][][] = new Array(samples.length);
@@ -227,7 +166,11 @@ async function runChunk(
     const idx = order.slice(start, end);
     const logits = await runAllExits(runner, padBatch(idx.map((i) => samples[i]!), { padId }));
     const perExit = logits.map(rowsOf);
-    idx.forEach((i, r) => (probs[i] = perExit.map((rowsOfExit) => Array.from(softmax(rowsOfExit[r]!), round))));
+    const classProbs = (logits: ArrayLike<number>) => {
+      const p = softmax(logits);
+      return (merge === undefined ? Array.from(p) : mergeProbs(p, merge)).map(round);
+    };
+    idx.forEach((i, r) => (probs[i] = perExit.map((rowsOfExit) => classProbs(rowsOfExit[r]!))));
     start = end;
   }
   return rows.map((row, i) => JSON.stringify({ label: row.label, probs: probs[i] }) + "\n").join("");
@@ -267,8 +210,11 @@ export async function exits(
   } catch (e) {
     throw new InputError(`cannot read the vocabulary of --model ${o.model}: ${(e as Error).message}`);
   }
+  const merge = o.mergeClasses === undefined ? undefined : parseMergeClasses(o.mergeClasses, manifest.labels);
+  const classes = merge === undefined ? manifest.labels.length : merge.groups.length;
+  const labelMap = o.labelMap === undefined ? undefined : parseLabelMap(o.labelMap, classes);
   const { encode, padId } = makeEncoder(manifest, vocabText, o);
-  const rows = readRows(o, manifest.labels.length);
+  const rows = readRows({ ...o, labelMap, classes });
   let next = await rows.next(); // reads the header: a missing column fails before any work
   const total = Math.min(await countRows(o.input), o.limit);
 
@@ -280,12 +226,13 @@ export async function exits(
     await rows.return(undefined);
     throw new InputError(`cannot write --out ${o.out}: ${(e as Error).message}`);
   }
+  if (merge !== undefined) log(`exits: ${describeMerge(merge)}`, false);
   const runner = await loadNodeRunner(source, o.threads === undefined ? {} : { intraOpThreads: o.threads });
   const encoder = new TextEncoder();
   const started = performance.now();
   let done = 0, lastLog = started;
   const flush = async (chunk: Row[]) => {
-    await out.write(encoder.encode(await runChunk(runner, chunk.map(encode), chunk, o.batchTokens, padId)));
+    await out.write(encoder.encode(await runChunk(runner, chunk.map(encode), chunk, o.batchTokens, padId, merge)));
     done += chunk.length;
     if (performance.now() - lastLog > progressEveryMs) {
       log(progress(done, total, started), true);

@@ -181,3 +181,112 @@ Deno.test({
     }
   },
 });
+
+// The same five rows as TSV (integer labels) and as CSV (quoted fields, doubled quotes, commas, an embedded newline
+// where the TSV has a space, named labels), for the CSV, --label-map and --merge-classes tests.
+const PAIRED_TSV = 'text\tlabel\na "quoted" word, and a comma\t1\nit \'s slow -- very , very slow .\t0\n' +
+  "two lines of text\t1\nunlabeled, but fine\t\nbad.\t0\n";
+const PAIRED_CSV =
+  'text,label\r\n"a ""quoted"" word, and a comma",positive\r\n"it \'s slow -- very , very slow .",negative\r\n' +
+  '"two lines\nof text",positive\r\n"unlabeled, but fine",\r\nbad.,negative\r\n';
+
+Deno.test({
+  name: "exits CLI reads CSV like TSV, maps named labels and merges classes by summing probabilities",
+  async fn() {
+    const dir = await Deno.makeTempDir();
+    try {
+      const tsv = `${dir}/rows.tsv`, csv = `${dir}/rows.csv`;
+      await Deno.writeTextFile(tsv, PAIRED_TSV);
+      await Deno.writeTextFile(csv, PAIRED_CSV);
+      const run = async (input: string, ...more: string[]) => {
+        const out = `${dir}/${more.join("_").replace(/[^a-z0-9]+/gi, "_")}.jsonl`;
+        const r = await exits("--model", MODEL, "--input", input, "--text", "text", "--out", out, ...more);
+        assert.equal(r.code, 0, r.stderr);
+        return { stderr: r.stderr, lines: await readJsonl(out) };
+      };
+      const base = (await run(tsv, "--label", "label")).lines;
+      assert.deepEqual(base.map((l) => l.label), [1, 0, 1, null, 0]);
+
+      // Identity merge: exactly the unmerged output.
+      const identity = await run(tsv, "--label", "label", "--merge-classes", "negative;positive");
+      assert.deepEqual(identity.lines, base);
+      assert.match(identity.stderr, /exits: --merge-classes: output class 0 = negative, 1 = positive/);
+
+      // CSV with named labels and the classes swapped: labels index the groups, probabilities are reversed.
+      const swapped = await run(
+        csv,
+        "--label",
+        "label",
+        "--label-map",
+        "positive=0,negative=1",
+        "--merge-classes",
+        "positive;negative",
+      );
+      assert.deepEqual(swapped.lines.map((l) => l.label), [0, 1, 0, null, 1]);
+      assert.deepEqual(swapped.lines.map((l) => l.probs), base.map((l) => l.probs.map((p) => [...p].reverse())));
+
+      // Everything in one group: one probability per exit, the sum of the unmerged ones, i.e. 1.
+      const all = await run(tsv, "--merge-classes", "negative+positive");
+      assert.match(all.stderr, /output class 0 = negative\+positive \(probabilities summed\)/);
+      assert.equal(all.lines.length, base.length);
+      all.lines.forEach((line, i) => {
+        assert.equal(line.label, null);
+        assert.equal(line.probs.length, base[i]!.probs.length);
+        line.probs.forEach((probs, k) => {
+          assert.equal(probs.length, 1);
+          const sum = base[i]!.probs[k]!.reduce((a, b) => a + b, 0);
+          assert.ok(Math.abs(probs[0]! - sum) < 1e-5 && Math.abs(probs[0]! - 1) < 1e-5, `row ${i} exit ${k + 1}`);
+        });
+      });
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "exits CLI rejects unmapped labels, bad merge specs and malformed CSV with code 2",
+  async fn() {
+    const dir = await Deno.makeTempDir();
+    const out = `${dir}/out.jsonl`;
+    try {
+      const csv = `${dir}/rows.csv`;
+      await Deno.writeTextFile(csv, PAIRED_CSV.replace("bad.,negative", "bad.,neutral"));
+      const fails = async (input: string, pattern: RegExp, ...more: string[]) => {
+        const r = await exits("--model", MODEL, "--input", input, "--text", "text", "--out", out, ...more);
+        assert.equal(r.code, 2, r.stderr);
+        assert.match(r.stderr, pattern);
+      };
+      // Line 7: the record after the one with an embedded newline.
+      await fails(
+        csv,
+        /rows\.csv line 7: label "neutral" is not in --label-map \(negative, positive\)/,
+        ...["--label", "label", "--label-map", "negative=0,positive=1"],
+      );
+      await fails(csv, /--label-map entry "negative=2": the index must be an integer in 0\.\.0/, ...[
+        "--label",
+        "label",
+        "--label-map",
+        "negative=2",
+        "--merge-classes",
+        "negative+positive",
+      ]);
+      await fails(csv, /--label-map needs --label/, "--label-map", "negative=0");
+      await fails(csv, /unknown class "neutral"; the model's classes: negative, positive/, ...[
+        "--merge-classes",
+        "negative;neutral",
+      ]);
+      await fails(csv, /"positive" in no group/, "--merge-classes", "negative");
+      await fails(csv, /class "negative" appears more than once/, "--merge-classes", "negative;negative+positive");
+
+      const broken = `${dir}/broken.csv`;
+      await Deno.writeTextFile(broken, 'text,label\n"fine",1\n"never closed,1\n');
+      await fails(broken, /broken\.csv line 3: a quoted field is never closed/);
+      await Deno.writeTextFile(broken, 'text,label\n"fine",1\n"one","two",1\n');
+      await fails(broken, /broken\.csv line 3 has 3 fields but the header has 2/);
+      assert.equal(await exists(out), false, "no output is left behind");
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
