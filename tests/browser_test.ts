@@ -41,16 +41,24 @@ if (!hasChromium) {
   console.warn(`tests/browser_test.ts: SKIPPED: ${CHROMIUM} not found (install it with: apt-get install -y chromium)`);
 }
 
-/** A real edge + gateway on loopback, with the page; `gatewayUp = false` makes every offload fail to connect. */
-async function startStack(env: Record<string, string>) {
-  const source = await readModelDir("models/sentiment");
-  const { manifest } = source;
-  const vocabText = new TextDecoder().decode(await source.files(manifest.tokenizer.vocab));
-  // Open every session now, so a slow machine pays for it here and not inside the first request's timeout.
-  const gatewayRunner = await loadNodeRunner(source, { intraOpThreads: 1, preload: "all" });
-  const edgeRunner = await loadWebRunner(source, { preload: "all" });
+/**
+ * A real edge + gateway on loopback serving `models` (folders; the first is the default), with the page;
+ * `gatewayUp = false` makes every offload fail to connect.
+ */
+async function startStack(env: Record<string, string>, models = ["models/sentiment"]) {
+  const loaded = await Promise.all(models.map(async (dir) => {
+    const source = await readModelDir(dir);
+    const { manifest } = source;
+    return {
+      manifest,
+      vocabText: new TextDecoder().decode(await source.files(manifest.tokenizer.vocab)),
+      // Open every session now, so a slow machine pays for it here and not inside the first request's timeout.
+      gatewayRunner: await loadNodeRunner(source, { intraOpThreads: 1, preload: "all" }),
+      edgeRunner: await loadWebRunner(source, { preload: "all" }),
+    };
+  }));
   const gateway = createGatewayApp({
-    models: [{ runner: gatewayRunner, model: manifest }],
+    models: loaded.map((m) => ({ runner: m.gatewayRunner, model: m.manifest })),
     provider: "cpu",
     auth: { mode: "insecure-local" },
   });
@@ -58,7 +66,7 @@ async function startStack(env: Record<string, string>) {
   const state = { gatewayUp: true };
   const edge = await createEdgeService({
     config: testConfig({ EDGE_MAX_TEXT_CHARS: String(MAX_TEXT_CHARS), EDGE_JAEGER_UI_URL: JAEGER, ...env }),
-    models: [{ manifest, vocabText, runner: edgeRunner }],
+    models: loaded.map((m) => ({ manifest: m.manifest, vocabText: m.vocabText, runner: m.edgeRunner })),
     kv,
     fetch: (req) =>
       state.gatewayUp ? Promise.resolve(gateway.fetch(req)) : Promise.reject(new TypeError("Connection refused")),
@@ -74,8 +82,10 @@ async function startStack(env: Record<string, string>) {
       await server.shutdown();
       await edge.close();
       kv.close();
-      await edgeRunner.dispose();
-      await gatewayRunner.dispose();
+      for (const m of loaded) {
+        await m.edgeRunner.dispose();
+        await m.gatewayRunner.dispose();
+      }
     },
   };
 }
@@ -251,6 +261,36 @@ Deno.test({
             const d = await submitTyped(page, "an utterly charming film.");
             expect(d.degraded).toBe(true);
             expect(await page.textContent("#result-degraded")).toContain("Degraded: gateway");
+            expect(problems).toEqual([]);
+          } finally {
+            await page.close();
+            await stack.close();
+          }
+        },
+      );
+
+      await t.step(
+        "a pair model picked with the keyboard shows the second box, answers the pair and its own policy",
+        async () => {
+          const stack = await startStack({}, ["models/sentiment", "models/entailment"]);
+          const page = await context.newPage();
+          try {
+            const problems = watch(page, stack.url);
+            await page.goto(stack.url);
+            expect(await page.isVisible("#pair-field")).toBe(false);
+            await page.focus("#model");
+            await page.keyboard.press("ArrowDown"); // the second option: entailment-en
+            expect(await page.inputValue("#model")).toBe("entailment-en");
+            await page.waitForSelector("#pair-field", { state: "visible" });
+            await page.focus("#text");
+            await page.keyboard.type("A man is playing a guitar on stage.");
+            await page.focus("#text-pair");
+            const r = await submitTyped(page, "Nobody is playing music.");
+            expect(r.modelId).toBe("entailment-en");
+            expect(["entailment", "neutral", "contradiction"]).toContain(r.label);
+            expect(await page.textContent("#result-label")).toBe(r.label);
+            // The panel shows the pair model's policy (one round), not the default model's (none).
+            await waitUntil(page, 'document.getElementById("policy-rounds")?.textContent === "1"');
             expect(problems).toEqual([]);
           } finally {
             await page.close();
