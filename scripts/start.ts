@@ -162,11 +162,13 @@ async function main(): Promise<number> {
     const edgeUrl = await waitHealthy(edge);
     console.log(`
 SplitEE is running
-  edge:    ${edgeUrl}   (API docs: ${edgeUrl}/docs, policy: ${edgeUrl}/v1/policy)
+  edge:    ${edgeUrl}   (page: ${edgeUrl}/, API docs: ${edgeUrl}/docs, policy: ${edgeUrl}/v1/policy)
   gateway: ${gatewayUrl}
 Try:
   curl -s -X POST ${edgeUrl}/v1/classify -H 'content-type: application/json' \\
     -d '{"text": "a charming and often affecting journey"}'
+  curl -s -X POST ${edgeUrl}/v1/classify -H 'content-type: application/json' \\
+    -d '{"model": "paraphrase-en", "text": "How do I learn guitar fast?", "textPair": "What is the quickest way to learn guitar?"}'
 Press Ctrl-C to stop.`);
     const first = await Promise.race(children.map((c) => c.process.status.then((s) => ({ c, s }))));
     if (stopping) return await new Promise<number>(() => {}); // the signal handler exits
