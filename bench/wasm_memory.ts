@@ -6,8 +6,13 @@
  *   for v in default no-arena no-pattern neither; do deno run -A bench/wasm_memory.ts --variant $v; done
  *   deno run -A bench/wasm_memory.ts --variant default --layers 4   # embed + layers 1..4 only
  *   deno run -A bench/wasm_memory.ts --dir /tmp/splitee-bench/sentiment-int8   # another model directory
+ *   deno run -A --v8-flags=--expose-gc bench/wasm_memory.ts --dirs models/sentiment,models/paraphrase,models/entailment
  *
  * Prints one JSON line: RSS after init, after the sessions, after a T = 64 pass through them, and peak (VmHWM).
+ * With `--dirs`, opens every listed model's sessions one model after the other in the same process (one
+ * onnxruntime-web instance, as the edge does) and prints one JSON line per model with the RSS after its sessions and
+ * pass; with `--v8-flags=--expose-gc` the JS heap is collected before each reading, so the increments are the WASM
+ * heap's and not the garbage collector's timing.
  * @module
  */
 import { parseArgs } from "node:util";
@@ -20,6 +25,7 @@ const { values: args } = parseArgs({
     variant: { type: "string", default: "default" },
     layers: { type: "string", default: "12" },
     dir: { type: "string" },
+    dirs: { type: "string" },
   },
 });
 const rssMb = () => Math.round(Deno.memoryUsage().rss / 2 ** 20);
@@ -36,6 +42,10 @@ const layers = Number(args.layers);
 
 const { manifest } = await modelSource();
 const ort = await initWasm({ numThreads: 1 });
+if (args.dirs !== undefined) {
+  await perModel(args.dirs.split(","));
+  Deno.exit(0);
+}
 const rssInit = rssMb();
 const t0 = performance.now();
 const dir = args.dir ? new URL(`file://${args.dir.endsWith("/") ? args.dir : `${args.dir}/`}`) : MODEL_DIR;
@@ -76,3 +86,55 @@ console.log(JSON.stringify({
   rssAfterPassMb: rssMb(),
   peakRssMb: Math.round(peakMb()),
 }));
+
+/** `--dirs`: every model's sessions and one T = 64 pass, model after model, RSS after each (GC first when exposed). */
+async function perModel(dirs: string[]): Promise<void> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  const settledMb = () => {
+    gc?.();
+    return rssMb();
+  };
+  console.log(JSON.stringify({ step: "init", gcBeforeReading: gc !== undefined, rssMb: settledMb() }));
+  const keep: unknown[] = [];
+  for (const d of dirs) {
+    const base = new URL(`file://${Deno.realPathSync(d)}/`);
+    const m = JSON.parse(await Deno.readTextFile(new URL("manifest.json", base))) as typeof manifest;
+    const t0 = performance.now();
+    const create = async (file: string) =>
+      await ort.InferenceSession.create(await Deno.readFile(new URL(file, base)), {
+        executionProviders: ["wasm"],
+        graphOptimizationLevel: "all",
+        ...extra,
+      });
+    const e = await create(m.embed.file);
+    const ss = [];
+    for (const s of m.segments.slice(0, layers)) ss.push(await create(s.file));
+    const ms = performance.now() - t0;
+    const rssSessionsMb = settledMb();
+    const n = 64;
+    const feeds: Record<string, InstanceType<typeof ort.Tensor>> = {
+      [m.embed.inputs[0]!]: new ort.Tensor("int64", BigInt64Array.from({ length: n }, (_, i) => BigInt(1000 + i)), [
+        1,
+        n,
+      ]),
+    };
+    if (m.embed.inputs[1] !== undefined) {
+      feeds[m.embed.inputs[1]] = new ort.Tensor("int64", new BigInt64Array(n), [1, n]);
+    }
+    const am = new ort.Tensor("float32", new Float32Array(n).fill(1), [1, n]);
+    let hidden = (await e.run(feeds))[m.embed.outputs[0]!]!;
+    for (const [k, s] of ss.entries()) {
+      const seg = m.segments[k]!;
+      hidden = (await s.run({ [seg.inputs[0]!]: hidden, [seg.inputs[1]!]: am }))[seg.outputs[0]!]!;
+    }
+    keep.push(e, ss);
+    console.log(JSON.stringify({
+      step: d,
+      sessions: 1 + ss.length,
+      sessionsMs: Math.round(ms),
+      rssSessionsMb,
+      rssAfterPassMb: settledMb(),
+      peakRssMb: Math.round(peakMb()),
+    }));
+  }
+}

@@ -1,7 +1,7 @@
 /**
  * Edge entry point (`deno task edge`; the Deno Deploy entrypoint): resolves the config from the environment, loads
- * every configured model for onnxruntime-web (sessions open lazily; the default model's are preloaded in the
- * background after the server listens, the others on first use), opens Deno KV, and serves the app. On SIGTERM or
+ * every configured model for onnxruntime-web (sessions open lazily, and are preloaded in the background after the
+ * server listens, the default model first), opens Deno KV, and serves the app. On SIGTERM or
  * SIGINT it stops accepting, finishes in-flight requests (up to `EDGE_SHUTDOWN_GRACE_MS`), flushes the policy
  * statistics to KV and exits 0 (Deno flushes pending OpenTelemetry data on exit).
  * @module
@@ -48,7 +48,6 @@ async function main(): Promise<number> {
       return 2;
     }
   }
-  const runner = models[0]!.runner;
   const kv = await openKv(config);
   const seed = config.policy.seed ?? crypto.getRandomValues(new Uint32Array(1))[0]!;
   const edge = await createEdgeService({
@@ -77,7 +76,11 @@ async function main(): Promise<number> {
 
   // Open the remaining ONNX sessions in the background, so that later requests (and measured edge costs) do not pay
   // for session creation; a request that arrives first opens what it needs itself.
-  void runner.preload().catch((e) => console.error("edge: preloading sessions failed:", e));
+  // All models, one after another (the default first): a served model's first request would otherwise pay 1-2 s of
+  // session creation (SplitEE-S tries arm L first, which opens every session anyway; docs/benchmarks.md).
+  void (async () => {
+    for (const m of models) await m.runner.preload();
+  })().catch((e) => console.error("edge: preloading sessions failed:", e));
 
   let code = 0;
   let stopping = false;

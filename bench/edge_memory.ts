@@ -1,0 +1,146 @@
+/**
+ * RSS of the real edge process (`edge/main.ts`, onnxruntime-web) serving three models versus one, side by side in one
+ * run. Per configuration and round a fresh edge is spawned with `EDGE_PORT=0`, `EDGE_KV_PATH=:memory:`,
+ * `EDGE_RATE_LIMIT_RPS=0` and `GATEWAY_URL` on a closed port (every offload fails fast and the edge completes the
+ * request itself, so a model's sessions all open once its policy has explored the deep arms). RSS (`VmRSS`) and peak
+ * (`VmHWM`) of the child are read from `/proc/<pid>/status`:
+ * - `listening`: when the listening line appears (the default model's sessions still preloading);
+ * - `idle`: once RSS has not moved by more than 1 MB for 3 s (the preload has finished);
+ * - `1 request`: after one request to the default model (sentiment);
+ * - `13 requests`: after 12 more to the default model (UCB explores all 12 arms first, so all its sessions are open);
+ * - for the three-model edge, the same for `paraphrase-en` and then `entailment-en` (sentence pairs).
+ *
+ * Run: `deno run -A bench/edge_memory.ts [--rounds 2] [--json out.json]`
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { sst2Dev } from "./data.ts";
+
+const { values: args } = parseArgs({
+  args: Deno.args,
+  options: { rounds: { type: "string", default: "1" }, json: { type: "string" } },
+});
+const ROOT = new URL("../", import.meta.url);
+
+interface Mem {
+  readonly step: string;
+  readonly rssMb: number;
+  readonly peakMb: number;
+}
+
+function memOf(pid: number, step: string): Mem {
+  const status = Deno.readTextFileSync(`/proc/${pid}/status`);
+  const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)![1]);
+  return { step, rssMb: Math.round(kb("VmRSS") / 1024), peakMb: Math.round(kb("VmHWM") / 1024) };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function waitIdle(pid: number): Promise<number> {
+  const t0 = performance.now();
+  let last = memOf(pid, "").rssMb;
+  let stableSince = performance.now();
+  while (performance.now() - t0 < 60_000) {
+    await sleep(200);
+    const now = memOf(pid, "").rssMb;
+    if (Math.abs(now - last) > 1) {
+      last = now;
+      stableSince = performance.now();
+    } else if (performance.now() - stableSince >= 3000) break;
+  }
+  return Math.round(performance.now() - t0);
+}
+
+const sentences = (await sst2Dev()).map((r) => r.text);
+const PAIRS: Record<string, [string, string][]> = {
+  "paraphrase-en": [
+    ["The company said profits rose in the third quarter.", "Profits increased in the third quarter, the firm said."],
+    ["He left the meeting early.", "The weather was cold all week."],
+  ],
+  "entailment-en": [
+    ["A man is playing a guitar on stage.", "A person is performing music."],
+    ["Two dogs run through a field.", "The animals are sleeping indoors."],
+  ],
+};
+
+/** Sends one request; returns how many layers the edge ran for it. */
+async function classify(port: number, model: string | undefined, i: number): Promise<number> {
+  const body = model === undefined
+    ? { text: sentences[i % sentences.length]! }
+    : { model, text: PAIRS[model]![i % 2]![0], textPair: PAIRS[model]![i % 2]![1] };
+  const res = await fetch(`http://127.0.0.1:${port}/v1/classify`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  const text = await res.text();
+  if (res.status !== 200) throw new Error(`classify ${model ?? "default"} answered ${res.status}: ${text}`);
+  return (JSON.parse(text) as { exitConfidences: number[] }).exitConfidences.length;
+}
+
+async function measure(label: string, env: Record<string, string>, models: (string | undefined)[]) {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "edge/main.ts"],
+    cwd: ROOT,
+    env: {
+      EDGE_PORT: "0",
+      EDGE_KV_PATH: ":memory:",
+      EDGE_RATE_LIMIT_RPS: "0",
+      GATEWAY_URL: "http://127.0.0.1:9",
+      EDGE_OFFLOAD_TIMEOUT_MS: "500",
+      ...env,
+    },
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  const steps: Mem[] = [];
+  try {
+    const t0 = performance.now();
+    const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    let buffered = "";
+    let port = 0;
+    while (port === 0) {
+      const { value, done } = await reader.read();
+      if (done) throw new Error(`${label}: the edge exited before listening`);
+      buffered += value;
+      const m = /listening on http:\/\/[^:]+:(\d+)/.exec(buffered);
+      if (m) port = Number(m[1]);
+    }
+    const listenMs = Math.round(performance.now() - t0);
+    void (async () => {
+      while (!(await reader.read()).done) { /* drain */ }
+    })();
+    steps.push(memOf(child.pid, "listening"));
+    const idleMs = await waitIdle(child.pid);
+    steps.push(memOf(child.pid, "idle"));
+    let n = 0;
+    for (const model of models) {
+      const name = model ?? "sentiment-en (default)";
+      let deepest = await classify(port, model, n++);
+      steps.push(memOf(child.pid, `${name}: 1 request (${deepest} layers run)`));
+      for (let i = 0; i < 12; i++) deepest = Math.max(deepest, await classify(port, model, n++));
+      steps.push(memOf(child.pid, `${name}: 13 requests (deepest: ${deepest} layers)`));
+    }
+    return { label, listenMs, idleMs, steps };
+  } finally {
+    child.kill("SIGTERM");
+    await child.status;
+  }
+}
+
+const results = [];
+for (let round = 1; round <= Number(args.rounds); round++) {
+  for (
+    const [label, env, models] of [
+      ["3 models (default EDGE_MODEL_DIRS)", {}, [undefined, "paraphrase-en", "entailment-en"]],
+      ["sentiment only (EDGE_MODEL_DIR=models/sentiment)", { EDGE_MODEL_DIR: "models/sentiment" }, [undefined]],
+    ] as const
+  ) {
+    const r = await measure(label, env, [...models]);
+    results.push({ round, ...r });
+    console.log(`\nround ${round}: ${label} (listening after ${r.listenMs} ms, idle after ${r.idleMs} ms more)`);
+    console.log("| step | RSS MB | peak RSS MB |\n|---|---:|---:|");
+    for (const s of r.steps) console.log(`| ${s.step} | ${s.rssMb} | ${s.peakMb} |`);
+  }
+}
+if (args.json) await Deno.writeTextFile(args.json, JSON.stringify(results, null, 2));

@@ -1,0 +1,165 @@
+/**
+ * CPU time (user + system, all threads of this process, `process.cpuUsage()`) and wall time of the policy's KV work
+ * versus whole edge requests, in one process: the companion of bench/policy_overhead_bench.ts for a shared machine,
+ * where wall times mostly measure waiting for a core. Cases, each run `--n` times in a row after a warm-up:
+ * - `flush cycle`: 8 x (decide + `store.apply`) + `flush()` (atomic `sum` commit + re-read), the default
+ *   `EDGE_POLICY_FLUSH_EVERY = 8`; per request = / 8. KV on disk (temporary directory) and `:memory:`;
+ * - `sync`: one `readTotals` (what the 1 s re-read costs);
+ * - `edge request`: `app.request("/v1/classify")` through `createEdgeService` (onnxruntime-web, SST-2 sentences,
+ *   disk KV with the default flush and sync settings), policies `early-exit` (stops at the first confident exit)
+ *   and `final` (12 layers).
+ *
+ * Run: `deno run -A bench/policy_overhead.ts [--n 200] [--json out.json]`
+ * @module
+ */
+import { cpuUsage } from "node:process";
+import { parseArgs } from "node:util";
+import { loadConfig } from "../edge/config.ts";
+import { PolicyStore, readTotals } from "../edge/policy_store.ts";
+import { loadWebRunner } from "../edge/runtime/onnx.ts";
+import { createEdgeService } from "../edge/service.ts";
+import { createPolicy, type Observation, type Policy, type PolicyState } from "../shared/policy/mod.ts";
+import { createPrng } from "../shared/prng.ts";
+import { MODEL_DIR, modelSource, sst2Dev } from "./data.ts";
+
+const { values: args } = parseArgs({
+  args: Deno.args,
+  options: { n: { type: "string", default: "200" }, json: { type: "string" } },
+});
+const N = Number(args.n);
+const L = 12;
+const FLUSH_EVERY = 8;
+/** Requests sent through a fresh edge service before timing (JIT tiering, first KV flushes and syncs). */
+const WARMUP_REQUESTS = 50;
+const dir = await Deno.makeTempDir({ prefix: "splitee-policy-overhead-" });
+
+const prng = createPrng(1);
+const rows: number[][] = Array.from({ length: 1024 }, () => {
+  let c = 0.55 + 0.4 * prng.next();
+  return Array.from({ length: L }, () => (c = Math.min(0.999, c + 0.03 * prng.next())));
+});
+let row = 0;
+function step(policy: Policy, state: PolicyState): Observation {
+  const d = policy.decide(state, prng);
+  const confidences = rows[row++ & 1023]!.slice(0, d.arm);
+  return {
+    arm: d.arm,
+    confidences,
+    lambda: 0.1,
+    o: 0.5,
+    ...(d.arm === L ? { finalConfidence: confidences[L - 1]! } : {}),
+  };
+}
+
+interface Result {
+  readonly case: string;
+  readonly n: number;
+  /** Mean wall ms per iteration. */
+  readonly wallMs: number;
+  /** Mean CPU ms (user + system) per iteration. */
+  readonly cpuMs: number;
+  /** Median wall ms per iteration. */
+  readonly p50WallMs: number;
+}
+const results: Result[] = [];
+
+async function time(name: string, n: number, warmup: number, fn: () => Promise<void>): Promise<Result> {
+  for (let i = 0; i < warmup; i++) await fn();
+  const walls: number[] = [];
+  const c0 = cpuUsage();
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) {
+    const t = performance.now();
+    await fn();
+    walls.push(performance.now() - t);
+  }
+  const wall = performance.now() - t0;
+  const c = cpuUsage(c0);
+  walls.sort((a, b) => a - b);
+  const r = {
+    case: name,
+    n,
+    wallMs: wall / n,
+    cpuMs: (c.user + c.system) / 1000 / n,
+    p50WallMs: walls[Math.floor(n / 2)]!,
+  };
+  results.push(r);
+  console.log(
+    `${name.padEnd(72)} wall ${r.wallMs.toFixed(3)} ms (p50 ${r.p50WallMs.toFixed(3)}), CPU ${r.cpuMs.toFixed(3)} ms`,
+  );
+  return r;
+}
+
+try {
+  for (const backend of ["disk", "memory"] as const) {
+    for (const name of ["splitee-s", "splitee-s-adaptive"] as const) {
+      const kv = await Deno.openKv(backend === "disk" ? `${dir}/${name}.kv` : ":memory:");
+      try {
+        const policy = createPolicy(name, { layers: L, alpha: 0.7, lambda: 0.1, o: 0.5 }, { prng });
+        const prefix = ["splitee", "policy", "bench", name];
+        const shape = { layers: L, adaptiveCosts: policy.config.adaptiveCosts };
+        const store = await PolicyStore.open({ kv, prefix, shape, flushEvery: FLUSH_EVERY, syncMs: 0 });
+        for (let i = 0; i < 400; i++) store.apply((s) => policy.update(s, step(policy, s)));
+        await store.flush();
+        const counters = policy.config.adaptiveCosts ? 61 : 25;
+        await time(
+          `${backend}: flush cycle, 8 x (decide + apply) + flush, ${name} (${counters} counters)`,
+          N,
+          20,
+          async () => {
+            for (let i = 0; i < FLUSH_EVERY; i++) store.apply((s) => policy.update(s, step(policy, s)));
+            await store.flush();
+          },
+        );
+        await time(`${backend}: sync (readTotals), ${name}`, N, 20, async () => {
+          await readTotals(kv, prefix, shape);
+        });
+        await store.close();
+      } finally {
+        kv.close();
+      }
+    }
+  }
+
+  const { manifest } = await modelSource();
+  const vocabText = await Deno.readTextFile(new URL(manifest.tokenizer.vocab, MODEL_DIR));
+  const runner = await loadWebRunner({ manifest, files: (name) => Deno.readFile(new URL(name, MODEL_DIR)) }, {
+    preload: "all",
+  });
+  const sentences = (await sst2Dev()).map((r) => r.text);
+  let sentence = 0;
+  for (const policyName of ["early-exit", "final"] as const) {
+    const config = loadConfig({
+      EDGE_MODEL_DIR: "models/sentiment",
+      EDGE_KV_PATH: `${dir}/edge-${policyName}.kv`,
+      EDGE_RATE_LIMIT_RPS: "0",
+      SPLITEE_POLICY: policyName,
+      SPLITEE_SEED: "1",
+    });
+    const kv = await Deno.openKv(config.kv.path);
+    const service = await createEdgeService({
+      config,
+      models: [{ manifest, vocabText, runner }],
+      kv,
+      fetch: () => Promise.reject(new Error("no gateway in this bench")),
+      seed: 1,
+    });
+    let layers = 0;
+    await time(`edge request, policy ${policyName} (disk KV, default flush/sync)`, N, WARMUP_REQUESTS, async () => {
+      const res = await service.app.request("/v1/classify", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ text: sentences[sentence++ % sentences.length] }),
+      });
+      if (res.status !== 200) throw new Error(`classify answered ${res.status}: ${await res.text()}`);
+      layers += ((await res.json()) as { exitConfidences: number[] }).exitConfidences.length;
+    });
+    console.log(`  (mean layers run per request incl. warm-up: ${(layers / (N + WARMUP_REQUESTS)).toFixed(2)})`);
+    await service.close();
+    kv.close();
+  }
+  await runner.dispose();
+} finally {
+  await Deno.remove(dir, { recursive: true });
+}
+if (args.json) await Deno.writeTextFile(args.json, JSON.stringify(results, null, 2));

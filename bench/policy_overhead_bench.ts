@@ -1,0 +1,190 @@
+/**
+ * The policy's own overhead per request (issue 6), side by side with an edge request in one run:
+ * - `decide + update`: the pure policy (SplitEE-S, L = 12), as in shared/policy/policy_bench.ts;
+ * - `decide + store.apply`: the same through edge/policy_store.ts (state merge + delta bookkeeping), no KV write;
+ * - `8 x (decide + apply) + flush`: one flush at the default `EDGE_POLICY_FLUSH_EVERY = 8` (an atomic commit of
+ *   `sum` mutations plus the re-read of the totals); divide by 8 for the amortised cost per request;
+ * - the flush's two halves alone: the atomic `sum` commit, and `readTotals` (what a `sync` re-read costs);
+ * - the same flush for the adaptive-cost state (`splitee-s-adaptive`, 61 counters instead of 25);
+ * - whole edge requests through `createEdgeService` + `app.request("/v1/classify")` (onnxruntime-web, SST-2
+ *   sentences, default flush/sync settings, so their own KV writes are included): `early-exit` (stops at the
+ *   first confident exit, usually layer 1) and `final` (all 12 layers on the edge). No gateway is involved.
+ *
+ * Each KV group runs against a real on-disk KV file (a temporary directory, removed at exit) and against `:memory:`.
+ *
+ * Run: `deno bench -A bench/policy_overhead_bench.ts`
+ * @module
+ */
+import { loadConfig } from "../edge/config.ts";
+import { PolicyStore, readTotals } from "../edge/policy_store.ts";
+import { loadWebRunner } from "../edge/runtime/onnx.ts";
+import { createEdgeService } from "../edge/service.ts";
+import { createPolicy, type Observation, type Policy } from "../shared/policy/mod.ts";
+import { createPrng } from "../shared/prng.ts";
+import { MODEL_DIR, modelSource, sst2Dev } from "./data.ts";
+
+const L = 12;
+const FLUSH_EVERY = 8;
+const dir = await Deno.makeTempDir({ prefix: "splitee-policy-bench-" });
+const kvs: Deno.Kv[] = [];
+const closers: (() => Promise<void>)[] = [];
+globalThis.addEventListener("unload", () => {
+  for (const kv of kvs) kv.close();
+  Deno.removeSync(dir, { recursive: true });
+});
+async function openKv(backend: "disk" | "memory", name: string): Promise<Deno.Kv> {
+  const kv = await Deno.openKv(backend === "disk" ? `${dir}/${name}.kv` : ":memory:");
+  kvs.push(kv);
+  return kv;
+}
+
+/** Exit confidences of a plausible request: rising with depth, seeded. */
+const prng = createPrng(1);
+const rows: number[][] = Array.from({ length: 1024 }, () => {
+  let c = 0.55 + 0.4 * prng.next();
+  return Array.from({ length: L }, () => (c = Math.min(0.999, c + 0.03 * prng.next())));
+});
+let row = 0;
+/** One request's policy work: decide, then the observation the classifier would build for the chosen arm. */
+function step(policy: Policy, state: Parameters<Policy["decide"]>[0]): Observation {
+  const d = policy.decide(state, prng);
+  const confidences = rows[row++ & 1023]!.slice(0, d.arm);
+  return {
+    arm: d.arm,
+    confidences,
+    lambda: 0.1,
+    o: 0.5,
+    ...(d.arm === L ? { finalConfidence: confidences[L - 1]! } : {}),
+  };
+}
+
+async function openStore(kv: Deno.Kv, policy: Policy, name: string, flushEvery: number): Promise<PolicyStore> {
+  const store = await PolicyStore.open({
+    kv,
+    prefix: ["splitee", "policy", "bench", name],
+    shape: { layers: L, adaptiveCosts: policy.config.adaptiveCosts },
+    flushEvery,
+    flushMs: flushEvery === FLUSH_EVERY ? 500 : 1e9,
+    syncMs: 0,
+  });
+  closers.push(() => store.close());
+  return store;
+}
+
+for (const backend of ["disk", "memory"] as const) {
+  const group = `policy + KV (${backend})`;
+  for (const name of ["splitee-s", "splitee-s-adaptive"] as const) {
+    const policy = createPolicy(name, { layers: L, alpha: 0.7, lambda: 0.1, o: 0.5 }, { prng });
+    const kv = await openKv(backend, name);
+    // Warm the counters up so that every key exists and the state is not trivial.
+    const warm = await openStore(kv, policy, name, FLUSH_EVERY);
+    for (let i = 0; i < 400; i++) warm.apply((s) => policy.update(s, step(policy, s)));
+    await warm.flush();
+    const flushing = await openStore(kv, policy, name, FLUSH_EVERY);
+    const tag = name === "splitee-s" ? "" : " [adaptive, 61 counters]";
+
+    if (name === "splitee-s") {
+      let state = flushing.state();
+      Deno.bench({
+        name: `decide + update (pure policy)`,
+        group,
+        fn() {
+          state = policy.update(state, step(policy, state));
+        },
+      });
+      const noFlush = await openStore(kv, policy, `${name}-noflush`, 1e9);
+      Deno.bench({
+        name: `decide + store.apply (no KV write)`,
+        group,
+        fn() {
+          noFlush.apply((s) => policy.update(s, step(policy, s)));
+        },
+      });
+    }
+    Deno.bench({
+      name: `8 x (decide + store.apply) + flush (commit + re-read)${tag}`,
+      group,
+      baseline: name === "splitee-s",
+      async fn() {
+        for (let i = 0; i < FLUSH_EVERY - 1; i++) flushing.apply((s) => policy.update(s, step(policy, s)));
+        // The 8th apply starts the flush itself (fire-and-forget in the edge); wait for it here.
+        flushing.apply((s) => policy.update(s, step(policy, s)));
+        await flushing.flush();
+      },
+    });
+    if (name === "splitee-s") {
+      const prefix = ["splitee", "policy", "bench", name];
+      const keys: Deno.KvKey[] = [[...prefix, "t"]];
+      for (const field of ["counts", "rewardSums"]) for (let i = 0; i < L; i++) keys.push([...prefix, field, i]);
+      Deno.bench({
+        name: `atomic commit of ${keys.length} sum mutations alone`,
+        group,
+        async fn() {
+          const op = kv.atomic();
+          for (const key of keys) op.sum(key, 1n);
+          const r = await op.commit();
+          if (!r.ok) throw new Error("commit rejected");
+        },
+      });
+      Deno.bench({
+        name: `sync: readTotals (${keys.length} counters)`,
+        group,
+        async fn() {
+          await readTotals(kv, prefix, { layers: L, adaptiveCosts: false });
+        },
+      });
+    }
+  }
+}
+
+// Whole edge requests, default flush (8 / 500 ms) and sync (1 s) settings, KV on disk.
+const { manifest } = await modelSource();
+const vocabText = await Deno.readTextFile(new URL(manifest.tokenizer.vocab, MODEL_DIR));
+const runner = await loadWebRunner({ manifest, files: (name) => Deno.readFile(new URL(name, MODEL_DIR)) }, {
+  preload: "all",
+});
+const sentences = (await sst2Dev()).map((r) => r.text);
+let sentence = 0;
+for (const policyName of ["early-exit", "final"] as const) {
+  const config = loadConfig({
+    EDGE_MODEL_DIR: "models/sentiment",
+    EDGE_KV_PATH: `${dir}/edge-${policyName}.kv`,
+    EDGE_RATE_LIMIT_RPS: "0",
+    SPLITEE_POLICY: policyName,
+    SPLITEE_SEED: "1",
+  });
+  const kv = await openKv("disk", `edge-${policyName}`);
+  const service = await createEdgeService({
+    config,
+    models: [{ manifest, vocabText, runner }],
+    kv,
+    fetch: () => Promise.reject(new Error("no gateway in this bench")),
+    seed: 1,
+  });
+  closers.push(() => service.close());
+  Deno.bench({
+    name: `edge request through the service, policy ${policyName} (SST-2 sentence, KV on disk)`,
+    group: "edge request",
+    baseline: policyName === "early-exit",
+    async fn() {
+      const res = await service.app.request("/v1/classify", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ text: sentences[sentence++ % sentences.length] }),
+      });
+      if (res.status !== 200) throw new Error(`classify answered ${res.status}: ${await res.text()}`);
+      await res.arrayBuffer();
+    },
+  });
+}
+
+// Stop the stores' timers once every bench has run (the unload handler closes the KVs).
+Deno.bench({
+  name: "(teardown: closes the stores; not a measurement)",
+  group: "teardown",
+  n: 1,
+  warmup: 0,
+  async fn() {
+    await Promise.allSettled(closers.map((close) => close()));
+  },
+});
