@@ -31,7 +31,8 @@ case "$TASK" in
   entailment)
     WORK=${SPLITEE_WORK:-models/.work-entailment}; OUT=${SPLITEE_MODEL_OUT:-models/entailment}
     ID=entailment-en; LABELS=entailment,neutral,contradiction; KIND=pair
-    FLAGS=(--sources mnli,rte --max-length 128 --ffn 256 --lr 1.5e-3 --min-count 2 --epochs 5 --threads 1) ;;
+    FLAGS=(--sources mnli,rte --max-length 128 --ffn 256 --lr 1.5e-3 --min-count 3 --epochs 5 --threads 1 \
+           --dropout 0.3 --weight-decay 0.1 --exit-weights linear) ;;
 esac
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-2}
 "$PY" models/pipeline/train.py --task "$TASK" --work "$WORK" "${FLAGS[@]}" "$@"
