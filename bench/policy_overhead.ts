@@ -2,8 +2,10 @@
  * CPU time (user + system, all threads of this process, `process.cpuUsage()`) and wall time of the policy's KV work
  * versus whole edge requests, in one process: the companion of bench/policy_overhead_bench.ts for a shared machine,
  * where wall times mostly measure waiting for a core. Cases, each run `--n` times in a row after a warm-up:
- * - `flush cycle`: 8 x (decide + `store.apply`) + `flush()` (atomic `sum` commit + re-read), the default
- *   `EDGE_POLICY_FLUSH_EVERY = 8`; per request = / 8. KV on disk (temporary directory) and `:memory:`;
+ * - `flush cycle`: 8 x (decide + `store.apply`) + `flush()` (atomic `sum` commit + re-read, as with `syncMs` = 0),
+ *   the default `EDGE_POLICY_FLUSH_EVERY = 8`; per request = / 8. KV on disk (temporary directory) and `:memory:`;
+ * - `flush cycle without re-read`: the same with `syncMs` > 0 (the edge default), where the flush adds its own batch
+ *   locally and the periodic sync brings the other instances' updates;
  * - `sync`: one `readTotals` (what the 1 s re-read costs);
  * - `edge request`: `app.request("/v1/classify")` through `createEdgeService` (onnxruntime-web, SST-2 sentences,
  *   disk KV with the default flush and sync settings), policies `early-exit` (stops at the first confident exit)
@@ -115,6 +117,19 @@ try {
           await readTotals(kv, prefix, shape);
         });
         await store.close();
+        // The edge's default (EDGE_POLICY_SYNC_MS = 1000 > 0): the flush adds its batch locally, no re-read. The
+        // hour-long sync timer never fires during the measurement.
+        const synced = await PolicyStore.open({ kv, prefix, shape, flushEvery: FLUSH_EVERY, syncMs: 3_600_000 });
+        await time(
+          `${backend}: flush cycle without re-read (syncMs > 0, the default), ${name} (${counters} counters)`,
+          N,
+          20,
+          async () => {
+            for (let i = 0; i < FLUSH_EVERY; i++) synced.apply((s) => policy.update(s, step(policy, s)));
+            await synced.flush();
+          },
+        );
+        await synced.close();
       } finally {
         kv.close();
       }

@@ -31,7 +31,7 @@
  * | `EDGE_KV_PATH` | `.data/policy.kv` | Deno KV file; `default` = `Deno.openKv()` (Deno Deploy), `:memory:` = none |
  * | `EDGE_POLICY_FLUSH_EVERY` | `8` | write learned statistics after this many updates... |
  * | `EDGE_POLICY_FLUSH_MS` | `500` | ...or this long after the first unwritten one |
- * | `EDGE_POLICY_SYNC_MS` | `1000` | re-read the shared statistics this often (0 = only after own flushes) |
+ * | `EDGE_POLICY_SYNC_MS` | `1000` | re-read the shared statistics this often; own flushes are counted locally (0 = no timer, re-read after each own flush instead) |
  * | `EDGE_API_KEYS` | none | comma-separated keys; when set, `/v1/*` needs `Authorization: Bearer <key>` or `X-API-Key` |
  * | `EDGE_RATE_LIMIT_RPS` | `20` | per-client sustained requests per second on `/v1/classify` (0 = off) |
  * | `EDGE_RATE_LIMIT_BURST` | `40` | per-client burst |

@@ -135,3 +135,31 @@ Deno.test("PolicyStore keeps a batch whose commit failed and writes it with the 
   expect(errors).toHaveLength(1);
   kv.close();
 });
+
+Deno.test("PolicyStore with periodic syncs counts its own flush locally and sees other instances after sync()", async () => {
+  await withTempKv(async (path) => {
+    const kv = await Deno.openKv(path);
+    const open = (syncMs: number) =>
+      PolicyStore.open({ kv, prefix: PREFIX, shape: SHAPE, flushEvery: 100, flushMs: 60_000, syncMs });
+    const a = await open(3_600_000); // periodic reads on (the timer never fires in this test)
+    const b = await open(0); // re-reads after each of its flushes
+    try {
+      a.apply(step(1, 0.5));
+      a.apply(step(2, -0.25));
+      await a.flush();
+      expect(a.state().t).toBe(2);
+      expect(a.state().counts).toEqual([1, 1, 0, 0]);
+      b.apply(step(3, 1));
+      await b.flush();
+      expect(b.state().counts).toEqual([1, 1, 1, 0]); // b re-read: a's flush included
+      expect(a.state().counts).toEqual([1, 1, 0, 0]); // a has not read since its own flush
+      await a.sync();
+      expect(a.state().counts).toEqual([1, 1, 1, 0]);
+      expect(a.state().rewardSums).toEqual([0.5, -0.25, 1, 0]);
+    } finally {
+      await a.close();
+      await b.close();
+      kv.close();
+    }
+  });
+});
