@@ -8,12 +8,17 @@
  * give the processes whose RSS to read). Only loopback URLs are accepted. Bounded: every level stops at `--seconds`
  * or `--max-requests`, whichever comes first.
  *
+ * `--gateway-env NAME=VALUE` (repeatable) adds a variable to the spawned gateway's environment only, e.g.
+ * `GATEWAY_CPU_MEM_ARENA=true` or `DENO_V8_FLAGS=--max-semi-space-size=2`. The soak prints the RSS of both processes
+ * every 10 s; its "before" is the first sample, taken after the warm-up and every level.
+ *
  * Run: `deno run -A bench/load.ts [--seconds 10] [--warmup 3] [--levels 1,8,32,64] [--soak 120] [--soak-concurrency 8]
- *   [--max-requests 200000] [--json out.json]`
+ *   [--max-requests 200000] [--gateway-env NAME=VALUE ...] [--json out.json]`
  * Exit code 1 when any request failed.
  * @module
  */
 import { parseArgs } from "node:util";
+import { GATEWAY_V8_FLAGS } from "../gateway/config.ts";
 import { type ServiceProcess, spawnService } from "../tests/e2e_spawn.ts";
 
 const { values: args } = parseArgs({
@@ -28,6 +33,7 @@ const { values: args } = parseArgs({
     edge: { type: "string" },
     "edge-pid": { type: "string" },
     "gateway-pid": { type: "string" },
+    "gateway-env": { type: "string", multiple: true, default: [] },
     json: { type: "string" },
   },
 });
@@ -40,6 +46,15 @@ for (const [name, v] of [["seconds", seconds], ["soak", soakSeconds], ["max-requ
   if (!Number.isFinite(v) || v < 0) throw new Error(`--${name} must be a non-negative number`);
 }
 if (levels.some((c) => !Number.isInteger(c) || c < 1 || c > 1024)) throw new Error("--levels: integers in [1, 1024]");
+const gatewayEnv: Record<string, string> = {};
+for (const pair of args["gateway-env"]) {
+  const m = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s.exec(pair);
+  if (!m) throw new Error(`--gateway-env must be NAME=VALUE, got "${pair}"`);
+  gatewayEnv[m[1]!] = m[2]!;
+}
+if (args.edge !== undefined && args["gateway-env"].length > 0) {
+  throw new Error("--gateway-env applies to the gateway this script spawns; it cannot be used with --edge");
+}
 
 function assertLoopback(url: string): void {
   const host = new URL(url).hostname;
@@ -180,11 +195,14 @@ try {
     const token = Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0"))
       .join("");
     const gateway = await spawnService("gateway/main.ts", {
+      DENO_V8_FLAGS: GATEWAY_V8_FLAGS, // as `deno task gateway` runs it; `--gateway-env DENO_V8_FLAGS=` overrides
+      ...gatewayEnv,
       GATEWAY_PORT: "0",
       GATEWAY_HOSTNAME: "127.0.0.1",
       GATEWAY_TOKEN: token,
     }, /serving .* on (http:\/\/\S+)/);
     services.push(gateway);
+    console.error(/^gateway: models=.*$/m.exec(gateway.output())?.[0] ?? "gateway: (no configuration line)");
     const edge = await spawnService("edge/main.ts", {
       EDGE_PORT: "0",
       EDGE_HOSTNAME: "127.0.0.1",

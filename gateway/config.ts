@@ -15,14 +15,24 @@
  * | `GATEWAY_INSECURE_LOCAL` | `false` | `true` runs with no token, on a loopback address only, for local development |
  * | `GATEWAY_MAX_BODY_BYTES` | `4194304` | largest request body (413 beyond) |
  * | `GATEWAY_INTRA_OP_THREADS` | `0` | onnxruntime threads per operator (0 = onnxruntime's choice, one per core) |
+ * | `GATEWAY_CPU_MEM_ARENA` | `false` | onnxruntime's CPU memory arena (`enableCpuMemArena`, onnxruntime's own default is on): `true` pools tensor memory per session, growing to the high-water mark and never shrinking; off, each tensor is malloc'd and freed, ≈ 1-2% slower (docs/reliability.md, "Gateway soak RSS") |
+ * | `GATEWAY_MEM_PATTERN` | `true` | onnxruntime's memory pattern (`enableMemPattern`): one planned block per distinct input shape set, cached per session |
  * | `GATEWAY_BATCH_MAX` | `1` | dynamic batching (gateway/batcher.ts): most concurrent offloads (same split layer, same power-of-two length bucket) run as one batch; `0` or `1` = off (off by default: docs/benchmarks.md, "Gateway dynamic batching"; `16` is the measured setting) |
  * | `GATEWAY_BATCH_WAIT_MS` | `0` | dynamic batching: how long a group waits for more requests before it runs (0 = no window: it runs as soon as no other batch is running, growing only while it waits) |
  * | `GATEWAY_SHUTDOWN_GRACE_MS` | `10000` | on SIGTERM/SIGINT, how long in-flight requests may take before exit 1 |
  * | `OTEL_DENO`, `OTEL_SERVICE_NAME`, `OTEL_EXPORTER_OTLP_ENDPOINT`, `OTEL_EXPORTER_OTLP_PROTOCOL` | off, `splitee-gateway`, `http://localhost:4318`, `http/protobuf` | read by Deno itself at startup; echoed here for the startup log |
  *
  * Either `GATEWAY_TOKEN` or `GATEWAY_INSECURE_LOCAL=true` is required: with neither, the gateway refuses to start.
+ *
+ * Not a variable here but part of running the gateway: V8's young generation, capped with
+ * `--v8-flags=--max-semi-space-size=2` (or `DENO_V8_FLAGS`), else it grows once by 5-20 MiB after about two minutes
+ * under load (docs/reliability.md, "Gateway soak RSS"). V8 reads it at process start, so `main.ts` cannot set it:
+ * `deno task gateway`, `deno task start` and bench/load.ts pass {@linkcode GATEWAY_V8_FLAGS}.
  * @module
  */
+
+/** The V8 flags the gateway runs with (`deno run --v8-flags=<this>` or `DENO_V8_FLAGS=<this>`). */
+export const GATEWAY_V8_FLAGS = "--max-semi-space-size=2";
 
 /** onnxruntime-node execution providers the gateway can ask for. */
 export const EXECUTION_PROVIDERS = ["cpu", "cuda"] as const;
@@ -49,6 +59,8 @@ export interface GatewayConfig {
   readonly maxBodyBytes: number;
   /** `undefined`: onnxruntime's default. */
   readonly intraOpThreads: number | undefined;
+  /** onnxruntime session memory: the CPU arena (`enableCpuMemArena`) and memory patterns (`enableMemPattern`). */
+  readonly memory: { readonly cpuArena: boolean; readonly pattern: boolean };
   readonly shutdownGraceMs: number;
   /** Dynamic batching (gateway/batcher.ts); `maxBatch` <= 1 is off. */
   readonly batch: { readonly maxBatch: number; readonly waitMs: number };
@@ -80,6 +92,8 @@ const MIN_TOKEN_LENGTH = 16;
 export const DEFAULT_BATCH_MAX = 1;
 /** Default of `GATEWAY_MODEL_DIRS`. */
 export const DEFAULT_MODEL_DIRS: readonly string[] = ["models/sentiment", "models/paraphrase", "models/entailment"];
+/** Default of `GATEWAY_CPU_MEM_ARENA` (see docs/reliability.md, "Gateway soak RSS"). */
+export const DEFAULT_CPU_MEM_ARENA = false;
 /** Default of `GATEWAY_BATCH_WAIT_MS`. */
 export const DEFAULT_BATCH_WAIT_MS = 0;
 
@@ -120,6 +134,10 @@ export function loadConfig(env: Env): GatewayConfig {
     auth,
     maxBodyBytes: p.int("GATEWAY_MAX_BODY_BYTES", 4 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     intraOpThreads: p.int("GATEWAY_INTRA_OP_THREADS", 0, 0, 1024) || undefined,
+    memory: {
+      cpuArena: p.bool("GATEWAY_CPU_MEM_ARENA", DEFAULT_CPU_MEM_ARENA),
+      pattern: p.bool("GATEWAY_MEM_PATTERN", true),
+    },
     shutdownGraceMs: p.int("GATEWAY_SHUTDOWN_GRACE_MS", 10_000, 0, 3_600_000),
     batch: {
       maxBatch: p.int("GATEWAY_BATCH_MAX", DEFAULT_BATCH_MAX, 0, 1024),
@@ -149,9 +167,11 @@ export function describeConfig(config: GatewayConfig): string {
     } -> ${config.otel.endpoint}, ${config.otel.protocol})`
     : "otel=off (OTEL_DENO=true to enable)";
   const batch = config.batch.maxBatch > 1 ? `batch=${config.batch.maxBatch}/${config.batch.waitMs}ms` : "batch=off";
+  const onOff = (b: boolean) => b ? "on" : "off";
+  const memory = `cpuArena=${onOff(config.memory.cpuArena)} memPattern=${onOff(config.memory.pattern)}`;
   return `models=${
     config.modelDirs.join(",")
-  } provider=${config.executionProvider} ${auth} maxBody=${config.maxBodyBytes}B ${batch} ${otel}`;
+  } provider=${config.executionProvider} ${auth} maxBody=${config.maxBodyBytes}B ${memory} ${batch} ${otel}`;
 }
 
 /** `GATEWAY_MODEL_DIRS`, or `GATEWAY_MODEL_DIR` as a one-folder alias; the default when neither is set. */

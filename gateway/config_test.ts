@@ -5,6 +5,7 @@ import {
   DEFAULT_BATCH_WAIT_MS,
   DEFAULT_MODEL_DIRS,
   describeConfig,
+  GATEWAY_V8_FLAGS,
   loadConfig,
 } from "./config.ts";
 
@@ -30,11 +31,12 @@ Deno.test("loadConfig() resolves the documented defaults when only a token is se
     auth: { mode: "token", token: TOKEN },
     maxBodyBytes: 4194304,
     intraOpThreads: undefined,
+    memory: { cpuArena: false, pattern: true },
     shutdownGraceMs: 10000,
     batch: { maxBatch: DEFAULT_BATCH_MAX, waitMs: DEFAULT_BATCH_WAIT_MS },
     otel: { enabled: false, serviceName: undefined, endpoint: "http://localhost:4318", protocol: "http/protobuf" },
   });
-  assert.ok(Object.isFrozen(config) && Object.isFrozen(config.auth));
+  assert.ok(Object.isFrozen(config) && Object.isFrozen(config.auth) && Object.isFrozen(config.memory));
 });
 
 Deno.test("loadConfig() reads every variable", () => {
@@ -135,6 +137,20 @@ Deno.test("loadConfig() reads GATEWAY_BATCH_MAX and GATEWAY_BATCH_WAIT_MS and re
   }
 });
 
+Deno.test("loadConfig() reads GATEWAY_CPU_MEM_ARENA and GATEWAY_MEM_PATTERN as booleans and rejects other values", () => {
+  const off = loadConfig({ GATEWAY_TOKEN: TOKEN, GATEWAY_CPU_MEM_ARENA: "false", GATEWAY_MEM_PATTERN: "0" });
+  assert.deepEqual(off.memory, { cpuArena: false, pattern: false });
+  assert.match(describeConfig(off), /cpuArena=off memPattern=off/);
+  const on = loadConfig({ GATEWAY_TOKEN: TOKEN, GATEWAY_CPU_MEM_ARENA: "TRUE", GATEWAY_MEM_PATTERN: " on " });
+  assert.deepEqual(on.memory, { cpuArena: true, pattern: true });
+  assert.match(describeConfig(on), /cpuArena=on memPattern=on/);
+  const problems = problemsOf({ GATEWAY_TOKEN: TOKEN, GATEWAY_CPU_MEM_ARENA: "arena", GATEWAY_MEM_PATTERN: "2" });
+  assert.deepEqual(problems, [
+    'GATEWAY_CPU_MEM_ARENA must be true or false, got "arena"',
+    'GATEWAY_MEM_PATTERN must be true or false, got "2"',
+  ]);
+});
+
 Deno.test("loadConfig() reads GATEWAY_AUTH: bearer by default, hmac reusing GATEWAY_TOKEN as the secret", () => {
   assert.deepEqual(loadConfig({ GATEWAY_TOKEN: TOKEN, GATEWAY_AUTH: "bearer" }).auth, { mode: "token", token: TOKEN });
   const config = loadConfig({ GATEWAY_TOKEN: TOKEN, GATEWAY_AUTH: "hmac" });
@@ -171,4 +187,9 @@ Deno.test("loadConfig() refuses both model variables, empty entries and a folder
     problemsOf({ GATEWAY_TOKEN: TOKEN, GATEWAY_MODEL_DIRS: "models/a,./models/a/" }).join("\n"),
     /GATEWAY_MODEL_DIRS names \.\/models\/a\/ twice/,
   );
+});
+
+Deno.test("deno task gateway runs with GATEWAY_V8_FLAGS (the young-generation cap of docs/reliability.md)", async () => {
+  const tasks = JSON.parse(await Deno.readTextFile(new URL("../deno.json", import.meta.url))).tasks;
+  assert.ok(tasks.gateway.includes(`--v8-flags=${GATEWAY_V8_FLAGS} gateway/main.ts`), tasks.gateway);
 });

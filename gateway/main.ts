@@ -76,6 +76,8 @@ async function loadModels(config: GatewayConfig): Promise<NodeRunner[] | undefin
       runner = await loadNodeRunner(dir, {
         executionProvider: config.executionProvider,
         preload: "all",
+        cpuMemArena: config.memory.cpuArena,
+        memPattern: config.memory.pattern,
         ...(config.intraOpThreads === undefined ? {} : { intraOpThreads: config.intraOpThreads }),
       });
     } catch (err) {

@@ -7,6 +7,8 @@
  * @module
  */
 
+import { GATEWAY_V8_FLAGS } from "../gateway/config.ts";
+
 const ROOT = new URL("../", import.meta.url);
 const READY_TIMEOUT_MS = 180_000;
 const STOP_TIMEOUT_MS = 15_000;
@@ -144,6 +146,7 @@ async function main(): Promise<number> {
 
   try {
     const gateway = spawn("gateway", "gateway/main.ts", {
+      DENO_V8_FLAGS: GATEWAY_V8_FLAGS, // the young-generation cap that keeps its RSS flat (gateway/config.ts)
       GATEWAY_PORT: "8001",
       OTEL_SERVICE_NAME: "splitee-gateway",
       ...passthrough,

@@ -39,6 +39,19 @@ export interface NodeRunnerOptions {
   deviceId?: number;
   /** Threads per session for one operator. @default onnxruntime's choice (one per physical core) */
   intraOpThreads?: number;
+  /**
+   * onnxruntime's CPU memory arena (`enableCpuMemArena`): a per-session pool that keeps freed blocks for reuse and
+   * grows by doubling chunks; it never returns memory to the system, so resident memory climbs to the high-water
+   * mark of the shapes seen (docs/reliability.md, "Soak RSS"). `false` allocates each tensor with malloc.
+   * @default true (onnxruntime's default)
+   */
+  cpuMemArena?: boolean;
+  /**
+   * onnxruntime's memory pattern (`enableMemPattern`): plans one block per distinct set of input shapes and caches
+   * the plan (per session, per shape set).
+   * @default true (onnxruntime's default)
+   */
+  memPattern?: boolean;
   /** onnxruntime graph optimisation level. @default "all" */
   graphOptimizationLevel?: "disabled" | "basic" | "extended" | "all";
   /** Check each file against the manifest's sha256 before opening it. @default true */
@@ -74,9 +87,18 @@ async function createSession(
   file: string,
   options: NodeRunnerOptions,
 ): Promise<ort.InferenceSession> {
-  const { executionProvider = "cpu", deviceId = 0, intraOpThreads, graphOptimizationLevel = "all" } = options;
+  const {
+    executionProvider = "cpu",
+    deviceId = 0,
+    intraOpThreads,
+    graphOptimizationLevel = "all",
+    cpuMemArena = true,
+    memPattern = true,
+  } = options;
   const sessionOptions: ort.InferenceSession.SessionOptions = {
     graphOptimizationLevel,
+    enableCpuMemArena: cpuMemArena,
+    enableMemPattern: memPattern,
     executionProviders: executionProvider === "cuda" ? [{ name: "cuda", deviceId }] : ["cpu"],
     ...(intraOpThreads === undefined ? {} : { intraOpNumThreads: intraOpThreads }),
   };

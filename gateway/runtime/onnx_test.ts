@@ -50,3 +50,32 @@ Deno.test("loadNodeRunner() runs every layer with preload: all", async () => {
     await runner.dispose();
   }
 });
+
+Deno.test("loadNodeRunner() gives the same logits with the CPU memory arena and memory patterns off", async () => {
+  const ids = { dtype: "int64" as const, dims: [2, 4], data: BigInt64Array.of(2n, 10n, 11n, 3n, 2n, 12n, 3n, 0n) };
+  const types = { dtype: "int64" as const, dims: [2, 4], data: new BigInt64Array(8) };
+  const mask = { dtype: "float32" as const, dims: [2, 4], data: new Float32Array([1, 1, 1, 1, 1, 1, 1, 0]) };
+  const logitsOf = async (options: { cpuMemArena: boolean; memPattern: boolean }) => {
+    const runner = await loadNodeRunner(MODEL, { ...options, intraOpThreads: 1 });
+    try {
+      let hidden = await runner.embed(ids, types);
+      const logits: Float32Array[] = [];
+      for (let k = 1; k <= runner.layers; k++) {
+        const out = await runner.layer(k, hidden, mask);
+        logits.push(Float32Array.from(out.logits.data as Float32Array));
+        hidden = out.hidden;
+      }
+      return logits;
+    } finally {
+      await runner.dispose();
+    }
+  };
+  const on = await logitsOf({ cpuMemArena: true, memPattern: true });
+  const off = await logitsOf({ cpuMemArena: false, memPattern: false });
+  assert.equal(off.length, on.length);
+  for (const [k, a] of on.entries()) {
+    const b = off[k]!;
+    assert.equal(b.length, a.length);
+    for (const [i, x] of a.entries()) assert.ok(Math.abs(x - b[i]!) < 1e-5, `exit ${k + 1}[${i}]: ${x} vs ${b[i]}`);
+  }
+});
