@@ -1,7 +1,8 @@
 /**
  * Edge entry point (`deno task edge`; the Deno Deploy entrypoint): resolves the config from the environment, loads
  * every configured model for onnxruntime-web (sessions open lazily, and are preloaded in the background after the
- * server listens, the default model first), opens Deno KV, and serves the app. On SIGTERM or
+ * server listens: the default model's at once, the others' while no request is in flight), opens Deno KV, and serves
+ * the app. On SIGTERM or
  * SIGINT it stops accepting, finishes in-flight requests (up to `EDGE_SHUTDOWN_GRACE_MS`), flushes the policy
  * statistics to KV and exits 0 (Deno flushes pending OpenTelemetry data on exit).
  * @module
@@ -49,6 +50,7 @@ async function main(): Promise<number> {
     }
   }
   const kv = await openKv(config);
+  let inFlight = 0; // requests being answered (the background preload waits for none)
   const seed = config.policy.seed ?? crypto.getRandomValues(new Uint32Array(1))[0]!;
   const edge = await createEdgeService({
     config,
@@ -72,14 +74,28 @@ async function main(): Promise<number> {
           `${gatewayAuth}, KV ${config.kv.path ?? "Deno Deploy"})`,
       );
     },
-  }, edge.app.fetch);
+  }, async (request, info) => {
+    inFlight++;
+    try {
+      return await edge.app.fetch(request, info);
+    } finally {
+      inFlight--;
+    }
+  });
 
-  // Open the remaining ONNX sessions in the background, so that later requests (and measured edge costs) do not pay
-  // for session creation; a request that arrives first opens what it needs itself.
-  // All models, one after another (the default first): a served model's first request would otherwise pay 1-2 s of
-  // session creation (SplitEE-S tries arm L first, which opens every session anyway; docs/benchmarks.md).
+  // Open the ONNX sessions in the background, so that later requests (and measured edge costs) do not pay for session
+  // creation; a request that arrives first opens what it needs itself. The default model's open at once; the other
+  // models' one session at a time, only while no request is in flight: onnxruntime-web creates a session on the one
+  // JS thread, so creating them during a request delays it (docs/benchmarks.md, "Through the real edge process").
   void (async () => {
-    for (const m of models) await m.runner.preload();
+    const [first, ...rest] = models;
+    await first!.runner.preload();
+    for (const m of rest) {
+      for (const { layer } of m.manifest.segments) {
+        while (inFlight > 0) await new Promise((resolve) => setTimeout(resolve, 25));
+        await m.runner.preload([layer]); // the first call also opens the embedding
+      }
+    }
   })().catch((e) => console.error("edge: preloading sessions failed:", e));
 
   let code = 0;
