@@ -8,6 +8,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
+import { spawnService } from "../tests/e2e_spawn.ts";
 import { median } from "./data.ts";
 
 const { values: args } = parseArgs({
@@ -15,7 +16,6 @@ const { values: args } = parseArgs({
   options: { runs: { type: "string", default: "3" }, json: { type: "string" } },
 });
 const RUNS = Number(args.runs);
-const ROOT = new URL("../", import.meta.url);
 const BODIES: Record<string, unknown> = {
   "sentiment-en": { text: "a gorgeous, witty, seductive movie." },
   "paraphrase-en": {
@@ -37,32 +37,16 @@ const CONFIGS = [
 /** One fresh edge: ms from spawn to listening, to each model's first answer (in order), and the RSS at the end. */
 async function once(env: Record<string, string>, models: string[]): Promise<Record<string, number>> {
   const t0 = performance.now();
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--unstable-kv", "edge/main.ts"],
-    cwd: ROOT,
-    env: {
-      EDGE_PORT: "0",
-      EDGE_KV_PATH: ":memory:",
-      EDGE_RATE_LIMIT_RPS: "0",
-      GATEWAY_URL: "http://127.0.0.1:9",
-      SPLITEE_SEED: "1",
-      ...env,
-    },
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  void child.stderr.pipeTo(new WritableStream());
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let out = "";
-  let url: string | undefined;
-  while (url === undefined) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`edge exited before listening:\n${out}`);
-    out += value;
-    url = /listening on (http:\/\/\S+)/.exec(out)?.[1];
-  }
+  const edge = await spawnService("edge/main.ts", {
+    EDGE_PORT: "0",
+    EDGE_KV_PATH: ":memory:",
+    EDGE_RATE_LIMIT_RPS: "0",
+    GATEWAY_URL: "http://127.0.0.1:9",
+    SPLITEE_SEED: "1",
+    ...env,
+  }, /listening on (http:\/\/\S+)/);
   const result: Record<string, number> = { listening: performance.now() - t0 };
-  void reader.cancel();
+  const url = edge.url;
   for (const model of models) {
     const res = await fetch(`${url}/v1/classify`, {
       method: "POST",
@@ -73,10 +57,9 @@ async function once(env: Record<string, string>, models: string[]): Promise<Reco
     await res.body?.cancel();
     result[`first ${model}`] = performance.now() - t0;
   }
-  const status = await Deno.readTextFile(`/proc/${child.pid}/status`);
+  const status = await Deno.readTextFile(`/proc/${edge.pid}/status`);
   result["RSS MB"] = Number(/VmRSS:\s+(\d+)/.exec(status)![1]) / 1024;
-  child.kill("SIGTERM");
-  await child.status;
+  await edge.stop();
   return result;
 }
 

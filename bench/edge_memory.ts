@@ -14,13 +14,13 @@
  * @module
  */
 import { parseArgs } from "node:util";
+import { spawnService } from "../tests/e2e_spawn.ts";
 import { sst2Dev } from "./data.ts";
 
 const { values: args } = parseArgs({
   args: Deno.args,
   options: { rounds: { type: "string", default: "1" }, json: { type: "string" } },
 });
-const ROOT = new URL("../", import.meta.url);
 
 interface Mem {
   readonly step: string;
@@ -79,37 +79,19 @@ async function classify(port: number, model: string | undefined, i: number): Pro
 }
 
 async function measure(label: string, env: Record<string, string>, models: (string | undefined)[]) {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "edge/main.ts"],
-    cwd: ROOT,
-    env: {
-      EDGE_PORT: "0",
-      EDGE_KV_PATH: ":memory:",
-      EDGE_RATE_LIMIT_RPS: "0",
-      GATEWAY_URL: "http://127.0.0.1:9",
-      EDGE_OFFLOAD_TIMEOUT_MS: "500",
-      ...env,
-    },
-    stdout: "piped",
-    stderr: "null",
-  }).spawn();
+  const t0 = performance.now();
+  const child = await spawnService("edge/main.ts", {
+    EDGE_PORT: "0",
+    EDGE_KV_PATH: ":memory:",
+    EDGE_RATE_LIMIT_RPS: "0",
+    GATEWAY_URL: "http://127.0.0.1:9",
+    EDGE_OFFLOAD_TIMEOUT_MS: "500",
+    ...env,
+  }, /listening on (http:\/\/\S+)/);
   const steps: Mem[] = [];
   try {
-    const t0 = performance.now();
-    const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-    let buffered = "";
-    let port = 0;
-    while (port === 0) {
-      const { value, done } = await reader.read();
-      if (done) throw new Error(`${label}: the edge exited before listening`);
-      buffered += value;
-      const m = /listening on http:\/\/[^:]+:(\d+)/.exec(buffered);
-      if (m) port = Number(m[1]);
-    }
+    const port = Number(new URL(child.url).port);
     const listenMs = Math.round(performance.now() - t0);
-    void (async () => {
-      while (!(await reader.read()).done) { /* drain */ }
-    })();
     steps.push(memOf(child.pid, "listening"));
     const idleMs = await waitIdle(child.pid);
     steps.push(memOf(child.pid, "idle"));
@@ -123,8 +105,7 @@ async function measure(label: string, env: Record<string, string>, models: (stri
     }
     return { label, listenMs, idleMs, steps };
   } finally {
-    child.kill("SIGTERM");
-    await child.status;
+    await child.stop();
   }
 }
 

@@ -16,13 +16,10 @@
  */
 import { cpuUsage } from "node:process";
 import { parseArgs } from "node:util";
-import { loadConfig } from "../edge/config.ts";
 import { PolicyStore, readTotals } from "../edge/policy_store.ts";
-import { loadWebRunner } from "../edge/runtime/onnx.ts";
-import { createEdgeService } from "../edge/service.ts";
 import { createPolicy, type Observation, type Policy, type PolicyState } from "../shared/policy/mod.ts";
 import { createPrng } from "../shared/prng.ts";
-import { MODEL_DIR, modelSource, sst2Dev } from "./data.ts";
+import { edgeRequests } from "./edge_requests.ts";
 
 const { values: args } = parseArgs({
   args: Deno.args,
@@ -136,44 +133,17 @@ try {
     }
   }
 
-  const { manifest } = await modelSource();
-  const vocabText = await Deno.readTextFile(new URL(manifest.tokenizer.vocab, MODEL_DIR));
-  const runner = await loadWebRunner({ manifest, files: (name) => Deno.readFile(new URL(name, MODEL_DIR)) }, {
-    preload: "all",
-  });
-  const sentences = (await sst2Dev()).map((r) => r.text);
-  let sentence = 0;
+  const requests = await edgeRequests();
   for (const policyName of ["early-exit", "final"] as const) {
-    const config = loadConfig({
-      EDGE_MODEL_DIR: "models/sentiment",
-      EDGE_KV_PATH: `${dir}/edge-${policyName}.kv`,
-      EDGE_RATE_LIMIT_RPS: "0",
-      SPLITEE_POLICY: policyName,
-      SPLITEE_SEED: "1",
-    });
-    const kv = await Deno.openKv(config.kv.path);
-    const service = await createEdgeService({
-      config,
-      models: [{ manifest, vocabText, runner }],
-      kv,
-      fetch: () => Promise.reject(new Error("no gateway in this bench")),
-      seed: 1,
-    });
+    const edge = await requests.edge(policyName, `${dir}/edge-${policyName}.kv`);
     let layers = 0;
     await time(`edge request, policy ${policyName} (disk KV, default flush/sync)`, N, WARMUP_REQUESTS, async () => {
-      const res = await service.app.request("/v1/classify", {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ text: sentences[sentence++ % sentences.length] }),
-      });
-      if (res.status !== 200) throw new Error(`classify answered ${res.status}: ${await res.text()}`);
-      layers += ((await res.json()) as { exitConfidences: number[] }).exitConfidences.length;
+      layers += await requests.classify(edge);
     });
     console.log(`  (mean layers run per request incl. warm-up: ${(layers / (N + WARMUP_REQUESTS)).toFixed(2)})`);
-    await service.close();
-    kv.close();
+    await edge.close();
   }
-  await runner.dispose();
+  await requests.runner.dispose();
 } finally {
   await Deno.remove(dir, { recursive: true });
 }

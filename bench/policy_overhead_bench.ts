@@ -15,13 +15,10 @@
  * Run: `deno bench -A bench/policy_overhead_bench.ts`
  * @module
  */
-import { loadConfig } from "../edge/config.ts";
 import { PolicyStore, readTotals } from "../edge/policy_store.ts";
-import { loadWebRunner } from "../edge/runtime/onnx.ts";
-import { createEdgeService } from "../edge/service.ts";
 import { createPolicy, type Observation, type Policy } from "../shared/policy/mod.ts";
 import { createPrng } from "../shared/prng.ts";
-import { MODEL_DIR, modelSource, sst2Dev } from "./data.ts";
+import { edgeRequests } from "./edge_requests.ts";
 
 const L = 12;
 const FLUSH_EVERY = 8;
@@ -138,42 +135,16 @@ for (const backend of ["disk", "memory"] as const) {
 }
 
 // Whole edge requests, default flush (8 / 500 ms) and sync (1 s) settings, KV on disk.
-const { manifest } = await modelSource();
-const vocabText = await Deno.readTextFile(new URL(manifest.tokenizer.vocab, MODEL_DIR));
-const runner = await loadWebRunner({ manifest, files: (name) => Deno.readFile(new URL(name, MODEL_DIR)) }, {
-  preload: "all",
-});
-const sentences = (await sst2Dev()).map((r) => r.text);
-let sentence = 0;
+const requests = await edgeRequests();
 for (const policyName of ["early-exit", "final"] as const) {
-  const config = loadConfig({
-    EDGE_MODEL_DIR: "models/sentiment",
-    EDGE_KV_PATH: `${dir}/edge-${policyName}.kv`,
-    EDGE_RATE_LIMIT_RPS: "0",
-    SPLITEE_POLICY: policyName,
-    SPLITEE_SEED: "1",
-  });
-  const kv = await openKv("disk", `edge-${policyName}`);
-  const service = await createEdgeService({
-    config,
-    models: [{ manifest, vocabText, runner }],
-    kv,
-    fetch: () => Promise.reject(new Error("no gateway in this bench")),
-    seed: 1,
-  });
-  closers.push(() => service.close());
+  const edge = await requests.edge(policyName, `${dir}/edge-${policyName}.kv`);
+  closers.push(() => edge.close());
   Deno.bench({
     name: `edge request through the service, policy ${policyName} (SST-2 sentence, KV on disk)`,
     group: "edge request",
     baseline: policyName === "early-exit",
     async fn() {
-      const res = await service.app.request("/v1/classify", {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ text: sentences[sentence++ % sentences.length] }),
-      });
-      if (res.status !== 200) throw new Error(`classify answered ${res.status}: ${await res.text()}`);
-      await res.arrayBuffer();
+      await requests.classify(edge);
     },
   });
 }
