@@ -50,7 +50,10 @@ async function main(): Promise<number> {
     }
   }
   const kv = await openKv(config);
-  let inFlight = 0; // requests being answered (the background preload waits for none)
+  // Requests being answered; the background preload of the other models waits until there are none.
+  let inFlight = 0;
+  let wakeIdle: (() => void)[] = [];
+  const idle = () => inFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => wakeIdle.push(resolve));
   const seed = config.policy.seed ?? crypto.getRandomValues(new Uint32Array(1))[0]!;
   const edge = await createEdgeService({
     config,
@@ -79,7 +82,11 @@ async function main(): Promise<number> {
     try {
       return await edge.app.fetch(request, info);
     } finally {
-      inFlight--;
+      if (--inFlight === 0) {
+        const waiting = wakeIdle;
+        wakeIdle = [];
+        for (const wake of waiting) wake();
+      }
     }
   });
 
@@ -92,7 +99,7 @@ async function main(): Promise<number> {
     await first!.runner.preload();
     for (const m of rest) {
       for (const { layer } of m.manifest.segments) {
-        while (inFlight > 0) await new Promise((resolve) => setTimeout(resolve, 25));
+        await idle();
         await m.runner.preload([layer]); // the first call also opens the embedding
       }
     }
