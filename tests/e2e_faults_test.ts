@@ -80,7 +80,9 @@ Deno.test({
         EDGE_POLICY_FLUSH_EVERY: String(FLUSH_EVERY),
         EDGE_POLICY_FLUSH_MS: "500",
         EDGE_OFFLOAD_TIMEOUT_MS: "1000",
-        EDGE_BREAKER_COOLDOWN_MS: "100",
+        // Long enough that one of the few offload attempts while the gateway is down lands on the open breaker: with
+        // 100 ms the "breaker-open" check failed in about half the runs (the policy stops offloading within ~8 tries).
+        EDGE_BREAKER_COOLDOWN_MS: "400",
         EDGE_FALLBACK: "edge-complete",
         SPLITEE_SEED: "11",
         SPLITEE_COST_MODE: "measured",
