@@ -4,7 +4,11 @@
  * process per run, runs interleaved; no gateway (a closed port: the first request of each model plays arm 12 on the
  * edge anyway, so no offload is attempted), `:memory:` KV. Medians in ms.
  *
- * Run: `deno run -A bench/edge_cold_start.ts [--runs 3] [--json out.json]`
+ * With `--baseline ROOT` (a folder holding another export of `sentiment/`, `paraphrase/` and `entailment/`) and
+ * optionally `--baseline-env K=V[,K=V...]`, both configurations also run on those files with those variables (e.g.
+ * the previous commit's models and settings), interleaved with the others in every run.
+ *
+ * Run: `deno run -A bench/edge_cold_start.ts [--runs 3] [--baseline DIR [--baseline-env K=V,...]] [--json out.json]`
  * @module
  */
 import { parseArgs } from "node:util";
@@ -13,7 +17,12 @@ import { median } from "./data.ts";
 
 const { values: args } = parseArgs({
   args: Deno.args,
-  options: { runs: { type: "string", default: "3" }, json: { type: "string" } },
+  options: {
+    runs: { type: "string", default: "3" },
+    json: { type: "string" },
+    baseline: { type: "string" },
+    "baseline-env": { type: "string" },
+  },
 });
 const RUNS = Number(args.runs);
 const BODIES: Record<string, unknown> = {
@@ -31,8 +40,31 @@ const BODIES: Record<string, unknown> = {
 };
 const CONFIGS = [
   { name: "3 models (default)", env: {} as Record<string, string>, models: Object.keys(BODIES) },
-  { name: "sentiment only", env: { EDGE_MODEL_DIR: "models/sentiment" }, models: ["sentiment-en"] },
+  {
+    name: "sentiment only",
+    env: { EDGE_MODEL_DIR: "models/sentiment" } as Record<string, string>,
+    models: ["sentiment-en"],
+  },
 ];
+if (args.baseline !== undefined) {
+  const root = Deno.realPathSync(args.baseline);
+  const extra: Record<string, string> = Object.fromEntries(
+    (args["baseline-env"] ?? "").split(",").filter((kv) => kv !== "").map((kv) => {
+      const at = kv.indexOf("=");
+      if (at < 1) throw new Error(`--baseline-env takes K=V[,K=V...], got ${JSON.stringify(kv)}`);
+      return [kv.slice(0, at), kv.slice(at + 1)];
+    }),
+  );
+  const dirs = ["sentiment", "paraphrase", "entailment"].map((m) => `${root}/${m}`).join(",");
+  CONFIGS.push(
+    { name: "baseline: 3 models", env: { EDGE_MODEL_DIRS: dirs, ...extra }, models: Object.keys(BODIES) },
+    {
+      name: "baseline: sentiment only",
+      env: { EDGE_MODEL_DIR: `${root}/sentiment`, ...extra },
+      models: ["sentiment-en"],
+    },
+  );
+}
 
 /** One fresh edge: ms from spawn to listening, to each model's first answer (in order), and the RSS at the end. */
 async function once(env: Record<string, string>, models: string[]): Promise<Record<string, number>> {

@@ -4,8 +4,10 @@
  * - onnxruntime-node (native) with 1 intra-op thread (the baseline of each group) and with onnxruntime's default;
  * - onnxruntime-web (WASM, 1 thread: what Deno Deploy runs) at graph optimisation levels disabled / basic / all;
  * - onnxruntime-web with 2 threads (local hosts only), level all;
- * - when the int8 variant exists (bench/quantize_segments.py; directory `SPLITEE_INT8_DIR`, default
- *   /tmp/splitee-bench/sentiment-int8): its layer_01 on WASM 1 thread and native 1 thread, level all.
+ * - when a variant exists, its layer_01 on WASM 1 thread and native 1 thread, level all: int8 dynamic quantisation
+ *   (bench/quantize_segments.py; directory `SPLITEE_INT8_DIR`, default /tmp/splitee-bench/sentiment-int8) and
+ *   hand-fused contrib operators (bench/fuse_segments.py; `SPLITEE_FUSED_DIR`, default
+ *   /tmp/splitee-bench/sentiment-fused).
  * A second set of groups times the whole edge request path through the SegmentRunner at T = 64: embedding + 12
  * layers (13 `run` calls), WASM 1 thread versus native 1 thread.
  *
@@ -44,12 +46,23 @@ const wasm2 = await web2.InferenceSession.create(bytes, {
 const native1 = await ortNode.InferenceSession.create(bytes, { intraOpNumThreads: 1, executionProviders: ["cpu"] });
 const nativeN = await ortNode.InferenceSession.create(bytes, { executionProviders: ["cpu"] });
 
-const int8Dir = Deno.env.get("SPLITEE_INT8_DIR") ?? "/tmp/splitee-bench/sentiment-int8";
-const int8Bytes = await Deno.readFile(`${int8Dir}/${segment.file}`).catch(() => undefined);
-const int8 = int8Bytes && {
-  wasm: await web1.InferenceSession.create(int8Bytes, { executionProviders: ["wasm"], graphOptimizationLevel: "all" }),
-  native: await ortNode.InferenceSession.create(int8Bytes, { intraOpNumThreads: 1, executionProviders: ["cpu"] }),
+const VARIANT_DIRS = {
+  int8: Deno.env.get("SPLITEE_INT8_DIR") ?? "/tmp/splitee-bench/sentiment-int8",
+  fused: Deno.env.get("SPLITEE_FUSED_DIR") ?? "/tmp/splitee-bench/sentiment-fused",
 };
+const variants = [];
+for (const [name, dir] of Object.entries(VARIANT_DIRS)) {
+  const variantBytes = await Deno.readFile(`${dir}/${segment.file}`).catch(() => undefined);
+  if (variantBytes === undefined) continue;
+  variants.push({
+    name,
+    wasm: await web1.InferenceSession.create(variantBytes, {
+      executionProviders: ["wasm"],
+      graphOptimizationLevel: "all",
+    }),
+    native: await ortNode.InferenceSession.create(variantBytes, { intraOpNumThreads: 1, executionProviders: ["cpu"] }),
+  });
+}
 
 const prng = createPrng(7);
 for (const t of [16, 64, 128]) {
@@ -74,14 +87,16 @@ for (const t of [16, 64, 128]) {
     Deno.bench(`wasm 1 thread opt=${level} T=${t}`, { group }, async () => void (await wasm1[level]!.run(w1)));
   }
   Deno.bench(`wasm 2 threads opt=all T=${t}`, { group }, async () => void (await wasm2.run(w2)));
-  if (int8) {
-    Deno.bench(`int8 native 1 thread T=${t}`, { group }, async () => void (await int8.native.run(n)));
-    Deno.bench(`int8 wasm 1 thread opt=all T=${t}`, { group }, async () => void (await int8.wasm.run(w1)));
+  for (const v of variants) {
+    Deno.bench(`${v.name} native 1 thread T=${t}`, { group }, async () => void (await v.native.run(n)));
+    Deno.bench(`${v.name} wasm 1 thread opt=all T=${t}`, { group }, async () => void (await v.wasm.run(w1)));
   }
 }
 
-// The whole edge prefix through the runners (host tensor conversion and run queue included).
+// The whole edge prefix through the runners (host tensor conversion and run queue included), and the WASM runner
+// without onnxruntime's per-session memory arena and memory pattern (less resident memory; what does it cost?).
 const web = await loadWebRunner(source, { preload: "all" });
+const webNoArena = await loadWebRunner(source, { preload: "all", cpuMemArena: false, memPattern: false });
 const node = await loadNodeRunner(source, { preload: "all", intraOpThreads: 1 });
 {
   const t = 64;
@@ -89,7 +104,12 @@ const node = await loadNodeRunner(source, { preload: "all", intraOpThreads: 1 })
   const types = int64Tensor(new BigInt64Array(t), [1, t]);
   const mask = float32Tensor(new Float32Array(t).fill(1), [1, t]);
   const group = `embed + 12 layers via SegmentRunner, batch 1, T=${t}`;
-  for (const [name, runner] of [["native 1 thread", node], ["wasm 1 thread", web]] as const) {
+  const runners = [
+    ["native 1 thread", node],
+    ["wasm 1 thread", web],
+    ["wasm 1 thread, no arena, no pattern", webNoArena],
+  ] as const;
+  for (const [name, runner] of runners) {
     Deno.bench(`${name} embed + 12 layers T=${t}`, { group, baseline: name === "native 1 thread" }, async () => {
       const h = await runner.embed(ids, types);
       await runLayers(runner, h, mask, 1, manifest.layers);

@@ -10,7 +10,13 @@
  * - `13 requests`: after 12 more to the default model (UCB explores all 12 arms first, so all its sessions are open);
  * - for the three-model edge, the same for `paraphrase-en` and then `entailment-en` (sentence pairs).
  *
- * Run: `deno run -A bench/edge_memory.ts [--rounds 2] [--json out.json]`
+ * With `--baseline ROOT` (a folder holding another export of `sentiment/`, `paraphrase/` and `entailment/`, e.g. the
+ * previous commit's models), the same two configurations also run on those files, interleaved in each round.
+ *
+ * Each `--env K=V[,K=V...]` adds the two configurations once more with those variables in the child's environment
+ * (e.g. `EDGE_CPU_MEM_ARENA=true`, or glibc's `MALLOC_ARENA_MAX=2`).
+ *
+ * Run: `deno run -A bench/edge_memory.ts [--rounds 2] [--baseline /tmp/old-models] [--env K=V,...]... [--json out.json]`
  * @module
  */
 import { parseArgs } from "node:util";
@@ -19,7 +25,12 @@ import { sst2Dev } from "./data.ts";
 
 const { values: args } = parseArgs({
   args: Deno.args,
-  options: { rounds: { type: "string", default: "1" }, json: { type: "string" } },
+  options: {
+    rounds: { type: "string", default: "1" },
+    json: { type: "string" },
+    baseline: { type: "string" },
+    env: { type: "string", multiple: true },
+  },
 });
 
 interface Mem {
@@ -109,14 +120,39 @@ async function measure(label: string, env: Record<string, string>, models: (stri
   }
 }
 
+type Config = readonly [string, Record<string, string>, readonly (string | undefined)[]];
+const THREE = [undefined, "paraphrase-en", "entailment-en"] as const;
+const configs: Config[] = [
+  ["3 models (default EDGE_MODEL_DIRS)", {}, THREE],
+  ["sentiment only (EDGE_MODEL_DIR=models/sentiment)", { EDGE_MODEL_DIR: "models/sentiment" }, [undefined]],
+];
+if (args.baseline !== undefined) {
+  const root = Deno.realPathSync(args.baseline);
+  configs.push(
+    [`baseline 3 models (${root})`, {
+      EDGE_MODEL_DIRS: ["sentiment", "paraphrase", "entailment"].map((m) => `${root}/${m}`).join(","),
+    }, THREE],
+    [`baseline sentiment only (${root}/sentiment)`, { EDGE_MODEL_DIR: `${root}/sentiment` }, [undefined]],
+  );
+}
+
+for (const spec of args.env ?? []) {
+  const extra = Object.fromEntries(
+    spec.split(",").map((kv) => {
+      const at = kv.indexOf("=");
+      if (at < 1) throw new Error(`--env takes K=V[,K=V...], got ${JSON.stringify(spec)}`);
+      return [kv.slice(0, at), kv.slice(at + 1)];
+    }),
+  );
+  configs.push(
+    [`3 models, ${spec}`, extra, THREE],
+    [`sentiment only, ${spec}`, { EDGE_MODEL_DIR: "models/sentiment", ...extra }, [undefined]],
+  );
+}
+
 const results = [];
 for (let round = 1; round <= Number(args.rounds); round++) {
-  for (
-    const [label, env, models] of [
-      ["3 models (default EDGE_MODEL_DIRS)", {}, [undefined, "paraphrase-en", "entailment-en"]],
-      ["sentiment only (EDGE_MODEL_DIR=models/sentiment)", { EDGE_MODEL_DIR: "models/sentiment" }, [undefined]],
-    ] as const
-  ) {
+  for (const [label, env, models] of configs) {
     const r = await measure(label, env, [...models]);
     results.push({ round, ...r });
     console.log(`\nround ${round}: ${label} (listening after ${r.listenMs} ms, idle after ${r.idleMs} ms more)`);

@@ -9,6 +9,8 @@
  * | `EDGE_HOSTNAME` | `127.0.0.1` | listening address (`0.0.0.0` to expose) |
  * | `EDGE_MODEL_DIRS` | `models/sentiment,models/paraphrase,models/entailment` | comma-separated exported model folders served side by side; the first is the default model (a request picks another with `"model": "<id>"`); each model has its own policy state |
  * | `EDGE_MODEL_DIR` | none | one folder: shorthand for `EDGE_MODEL_DIRS` with a single model (not both) |
+ * | `EDGE_CPU_MEM_ARENA` | `false` | onnxruntime-web's per-session memory arena (`enableCpuMemArena`; onnxruntime's own default is on): each of a model's 13 sessions keeps its high-water mark in the WASM heap, which never shrinks; off costs nothing measurable per request (docs/benchmarks.md, "Edge memory") |
+ * | `EDGE_MEM_PATTERN` | `false` | onnxruntime-web's memory pattern (`enableMemPattern`): a planned block per input shape set, cached per session |
  * | `GATEWAY_URL` | `http://127.0.0.1:8001` | gateway base URL |
  * | `GATEWAY_TOKEN` | none | shared gateway secret (never logged) |
  * | `GATEWAY_AUTH` | `bearer` | how offloads prove `GATEWAY_TOKEN`: `bearer` (`Authorization: Bearer`) or `hmac` (signed requests, shared/hmac.ts); set the same value as on the gateway |
@@ -55,6 +57,11 @@ const LIVE_POLICIES = POLICY_NAMES.filter((n) => !n.endsWith("-paper") && n !== 
 /** The models served when neither `EDGE_MODEL_DIRS` nor `EDGE_MODEL_DIR` is set; the first is the default. */
 export const DEFAULT_MODEL_DIRS = ["models/sentiment", "models/paraphrase", "models/entailment"] as const;
 
+/** Default of `EDGE_CPU_MEM_ARENA` (docs/benchmarks.md, "Edge memory"). */
+export const DEFAULT_CPU_MEM_ARENA = false;
+/** Default of `EDGE_MEM_PATTERN` (docs/benchmarks.md, "Edge memory"). */
+export const DEFAULT_MEM_PATTERN = false;
+
 /** What the edge does when an offload fails. */
 export type FallbackMode = "edge-exit" | "edge-complete";
 /** How lambda and o are obtained. */
@@ -70,6 +77,8 @@ export interface EdgeConfig {
   readonly hostname: string;
   /** Model folders; the first is the default model. */
   readonly modelDirs: readonly string[];
+  /** onnxruntime-web session memory options (edge/runtime/onnx.ts `WebRunnerOptions`). */
+  readonly wasm: { readonly cpuMemArena: boolean; readonly memPattern: boolean };
   readonly gateway: {
     readonly url: string;
     /** Shared secret; `undefined` when the gateway runs in insecure local mode. */
@@ -153,6 +162,10 @@ export function loadConfig(env: Env): EdgeConfig {
     port,
     hostname: p.str("EDGE_HOSTNAME", "127.0.0.1"),
     modelDirs: p.modelDirs(),
+    wasm: {
+      cpuMemArena: p.bool("EDGE_CPU_MEM_ARENA", DEFAULT_CPU_MEM_ARENA),
+      memPattern: p.bool("EDGE_MEM_PATTERN", DEFAULT_MEM_PATTERN),
+    },
     gateway: {
       url: p.url("GATEWAY_URL", "http://127.0.0.1:8001"),
       token: gatewayToken,

@@ -6,6 +6,7 @@ Deno.test("loadConfig() fills every documented default from an empty environment
   expect(c.port).toBe(8000);
   expect(c.hostname).toBe("127.0.0.1");
   expect(c.modelDirs).toEqual(["models/sentiment", "models/paraphrase", "models/entailment"]);
+  expect(c.wasm).toEqual({ cpuMemArena: false, memPattern: false });
   expect(c.gateway).toEqual({
     url: "http://127.0.0.1:8001",
     token: undefined,
@@ -45,8 +46,11 @@ Deno.test("loadConfig() reads every variable it documents", () => {
     EDGE_API_KEYS: "a, b,,",
     EDGE_RATE_LIMIT_RPS: "0",
     EDGE_CORS_ORIGINS: "https://a.example,https://b.example",
+    EDGE_CPU_MEM_ARENA: "true",
+    EDGE_MEM_PATTERN: "1",
     OTEL_DENO: "true",
   });
+  expect(c.wasm).toEqual({ cpuMemArena: true, memPattern: true });
   expect(c.port).toBe(0);
   expect(c.gateway.url).toBe("https://gw.example");
   expect(c.gateway.token).toBe("s3cret");
@@ -85,13 +89,14 @@ Deno.test("loadConfig() lists every bad variable in one error and never echoes t
       GATEWAY_TOKEN: "has space",
       EDGE_OFFLOAD_TIMEOUT_MS: "1.5",
       SPLITEE_POLICY: "greedy",
+      EDGE_CPU_MEM_ARENA: "arena",
     });
   } catch (e) {
     error = e;
   }
   expect(error).toBeInstanceOf(ConfigError);
   const problems = (error as ConfigError).problems;
-  expect(problems).toHaveLength(9);
+  expect(problems).toHaveLength(10);
   for (
     const name of [
       "EDGE_PORT",
@@ -103,6 +108,7 @@ Deno.test("loadConfig() lists every bad variable in one error and never echoes t
       "GATEWAY_TOKEN",
       "EDGE_OFFLOAD_TIMEOUT_MS",
       "SPLITEE_POLICY",
+      "EDGE_CPU_MEM_ARENA",
     ]
   ) {
     expect(problems.some((line) => line.startsWith(name))).toBe(true);

@@ -41,7 +41,7 @@ async function main(): Promise<number> {
     try {
       const manifest = parseManifest(JSON.parse(await Deno.readTextFile(`${dir}/manifest.json`)));
       const vocabText = await Deno.readTextFile(`${dir}/${manifest.tokenizer.vocab}`);
-      const runner = await loadWebRunner({ manifest, files: (name) => Deno.readFile(`${dir}/${name}`) });
+      const runner = await loadWebRunner({ manifest, files: (name) => Deno.readFile(`${dir}/${name}`) }, config.wasm);
       models.push({ manifest, vocabText, runner });
     } catch (e) {
       console.error(`edge: cannot load the model in ${dir}: ${e instanceof Error ? e.message : e}`);

@@ -35,6 +35,12 @@ export interface EmbedSpec {
   /** Output names: hidden. */
   readonly outputs: readonly [string];
   readonly params: number;
+  /**
+   * How the token-embedding table is stored: `int8-rows` (int8 with one float32 scale per row, dequantised inside the
+   * graph; the export default) or `float32`. Informational: the runtimes run either graph the same way.
+   * @default "float32" (manifests written before the field existed)
+   */
+  readonly tokenTable: "float32" | "int8-rows";
 }
 
 /** One layer segment: `(hidden, attention mask)` in, `(hidden, exit logits)` out. */
@@ -247,6 +253,9 @@ export function parseManifest(json: unknown): Manifest {
     inputs: [ids, types],
     outputs: [hidden],
     params: int(e, "params", "embed.", 0),
+    tokenTable: e.tokenTable === undefined
+      ? "float32"
+      : oneOf(e, "tokenTable", "embed.", ["float32", "int8-rows"] as const),
   };
   if (!Array.isArray(m.segments)) fail("segments", "an array", m.segments);
   const segments = m.segments.map(parseSegment);

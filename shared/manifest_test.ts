@@ -80,6 +80,11 @@ Deno.test("parseManifest() accepts a valid manifest and returns typed fields", (
     ["sst2"],
   );
   assert.equal(parseManifest({ ...valid(), futureField: 3 }).id, "tiny", "unknown fields are ignored");
+  assert.equal(m.embed.tokenTable, "float32", "manifests without embed.tokenTable have a float32 table");
+  assert.equal(
+    parseManifest({ ...valid(), embed: { ...(valid().embed as object), tokenTable: "int8-rows" } }).embed.tokenTable,
+    "int8-rows",
+  );
 });
 
 Deno.test("parseManifest() names the bad field in its error", () => {
@@ -105,6 +110,10 @@ Deno.test("parseManifest() names the bad field in its error", () => {
   rejects((m: Any) => delete m.files["layer_02.onnx"], /files must be an object listing segments\[1\]\.file/);
   rejects((m: Any) => (m.training = { minutes: 1 }), "manifest.json: training.sources must be");
   rejects((m: Any) => (m.embed = []), "manifest.json: embed must be an object");
+  rejects(
+    (m: Any) => (m.embed.tokenTable = "int4"),
+    'manifest.json: embed.tokenTable must be one of "float32", "int8-rows"',
+  );
   assert.throws(() => parseManifest(null), /manifest.json: the top level must be an object/);
 });
 

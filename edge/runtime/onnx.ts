@@ -155,6 +155,15 @@ export interface WebRunnerOptions extends WasmInitOptions {
   verify?: boolean;
   /** Open these sessions now (`"all"`, or layer numbers; the embedding is always included). @default none (lazy) */
   preload?: "all" | readonly number[];
+  /**
+   * onnxruntime's CPU memory arena (`enableCpuMemArena`) inside the WASM heap: a per-session pool that keeps the
+   * high-water mark of every session's tensors. The WASM heap never shrinks, so with 13 sessions per model the pools
+   * add up (docs/benchmarks.md, "Edge memory").
+   * @default true (onnxruntime's default)
+   */
+  cpuMemArena?: boolean;
+  /** onnxruntime's memory pattern (`enableMemPattern`): a planned block per input shape set, cached per session. @default true */
+  memPattern?: boolean;
 }
 
 function toOrt(ort: Ort, t: HostTensor): OrtTypes.Tensor {
@@ -178,13 +187,18 @@ function fromOrt(name: string, t: OrtTypes.Tensor): HostTensor {
  * ```
  */
 export async function loadWebRunner(model: ModelSource, options: WebRunnerOptions = {}): Promise<LoadedSegmentRunner> {
-  const { graphOptimizationLevel = "all", verify = true, preload } = options;
+  const { graphOptimizationLevel = "all", verify = true, preload, cpuMemArena = true, memPattern = true } = options;
   const ort = await initWasm(options);
   const manifest: Manifest = model.manifest;
   const open = async (file: string): Promise<HostSession> => {
     const bytes = await model.files(file);
     if (verify) await verifyModelFile(manifest, file, bytes);
-    const session = await ort.InferenceSession.create(bytes, { executionProviders: ["wasm"], graphOptimizationLevel });
+    const session = await ort.InferenceSession.create(bytes, {
+      executionProviders: ["wasm"],
+      graphOptimizationLevel,
+      enableCpuMemArena: cpuMemArena,
+      enableMemPattern: memPattern,
+    });
     return {
       inputNames: session.inputNames,
       outputNames: session.outputNames,

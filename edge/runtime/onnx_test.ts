@@ -66,3 +66,30 @@ Deno.test("loadWebRunner() opens sessions lazily and only for the layers used", 
     /runner is disposed/,
   );
 });
+
+Deno.test("loadWebRunner() gives the same logits with the memory arena and memory pattern on or off", async () => {
+  const manifest = parseManifest(JSON.parse(await Deno.readTextFile(new URL("manifest.json", MODEL))));
+  const batch = padBatch([
+    { inputIds: [2, 10, 11, 3], tokenTypeIds: [0, 0, 0, 0] },
+    { inputIds: [2, 12, 3], tokenTypeIds: [0, 0, 0] },
+  ]);
+  const logitsOf = async (options: { cpuMemArena: boolean; memPattern: boolean }) => {
+    const runner = await loadWebRunner({ manifest, files: (name) => Deno.readFile(new URL(name, MODEL)) }, options);
+    try {
+      let hidden = await runner.embed(batch.inputIds, batch.tokenTypeIds);
+      const logits: number[] = [];
+      for (let k = 1; k <= runner.layers; k++) {
+        const out = await runner.layer(k, hidden, batch.attentionMask);
+        logits.push(...(out.logits.data as Float32Array));
+        hidden = out.hidden;
+      }
+      return logits;
+    } finally {
+      await runner.dispose();
+    }
+  };
+  const on = await logitsOf({ cpuMemArena: true, memPattern: true });
+  const off = await logitsOf({ cpuMemArena: false, memPattern: false });
+  assert.equal(on.length, 2 * manifest.labels.length * manifest.layers);
+  assert.deepEqual(off, on, "the options change where tensors live, not what is computed");
+});

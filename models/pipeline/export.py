@@ -2,6 +2,11 @@
 
 Segments (dynamic batch B and sequence T axes, opset 17):
   embed.onnx:     input_ids[B,T] int64, token_type_ids[B,T] int64          -> hidden[B,T,D] f32
+
+The token-embedding table (the largest tensor: V x D) is stored as int8 with one float32 scale per row by default
+(`--embed-dtype int8`): the model's own table is replaced by its dequantised values *before* export, so the ONNX graph
+(Gather int8 rows -> Cast -> Mul by the gathered row scales), the parity fixtures and the layers all use exactly the
+same numbers. A quarter of the bytes on disk and, above all, in onnxruntime-web's WASM heap (docs/benchmarks.md).
   layer_NN.onnx:  hidden[B,T,D] f32, attention_mask[B,T] f32 (1 real, 0 pad) -> hidden_out[B,T,D] f32, logits[B,C] f32
 
 Usage: python3 models/pipeline/export.py --ckpt models/.work/final.pt --vocab models/.work/vocab.txt \
@@ -48,6 +53,47 @@ def b64(t):
     return base64.b64encode(np.ascontiguousarray(t.detach().numpy().astype("<f4")).tobytes()).decode()
 
 
+def quantize_rows_int8(w):
+    """Symmetric int8 per row: q = round(w / s), s = max|row| / 127 (1 for an all-zero row). Returns (q, s)."""
+    scale = (np.abs(w).max(axis=1) / 127.0).astype(np.float32)
+    scale[scale == 0] = 1.0
+    q = np.clip(np.round(w / scale[:, None]), -127, 127).astype(np.int8)
+    return q, scale
+
+
+def int8_token_gather(path, table_name, q, scale):
+    """Rewrites embed.onnx so the token Gather reads int8 rows and multiplies them by their float32 row scales."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    m = onnx.load(path)
+    g = m.graph
+    old = [t for t in g.initializer if t.name == table_name]
+    gathers = [n for n in g.node if n.op_type == "Gather" and n.input[0] == table_name]
+    if len(old) != 1 or len(gathers) != 1:
+        raise SystemExit(f"{path}: expected one initializer and one Gather for {table_name}")
+    g.initializer.remove(old[0])
+    g.initializer.extend([numpy_helper.from_array(q, "tok_q"), numpy_helper.from_array(scale, "tok_scale"),
+                          numpy_helper.from_array(np.array([-1], dtype=np.int64), "tok_scale_axes")])
+    node = gathers[0]
+    ids, out = node.input[1], node.output[0]
+    nodes = []
+    for n in g.node:
+        if n is not node:
+            nodes.append(n)
+            continue
+        nodes += [helper.make_node("Gather", ["tok_q", ids], ["tok_q_rows"], name="/embed/tok/GatherInt8"),
+                  helper.make_node("Cast", ["tok_q_rows"], ["tok_rows"], to=TensorProto.FLOAT, name="/embed/tok/Cast"),
+                  helper.make_node("Gather", ["tok_scale", ids], ["tok_row_scale"], name="/embed/tok/GatherScale"),
+                  helper.make_node("Unsqueeze", ["tok_row_scale", "tok_scale_axes"], ["tok_row_scale_3d"],
+                                   name="/embed/tok/Unsqueeze"),
+                  helper.make_node("Mul", ["tok_rows", "tok_row_scale_3d"], [out], name="/embed/tok/Dequantize")]
+    del g.node[:]
+    g.node.extend(nodes)
+    onnx.checker.check_model(m)
+    onnx.save(m, path)
+
+
 class EmbedSeg(torch.nn.Module):
     def __init__(self, m):
         super().__init__()
@@ -69,6 +115,10 @@ def export(args):
     model = MultiExitEncoder(cfg)
     model.load_state_dict(ck["model"])
     model.eval()
+    if args.embed_dtype == "int8":
+        q, scale = quantize_rows_int8(model.embed.tok.weight.detach().numpy())
+        with torch.no_grad():  # the exact float32 values the ONNX graph computes (q * s, one IEEE multiply)
+            model.embed.tok.weight.copy_(torch.from_numpy(q.astype(np.float32) * scale[:, None]))
     os.makedirs(args.out, exist_ok=True)
     shutil.copyfile(args.vocab, os.path.join(args.out, "vocab.txt"))
 
@@ -82,6 +132,8 @@ def export(args):
                       input_names=["input_ids", "token_type_ids"], output_names=["hidden"],
                       dynamic_axes={"input_ids": dyn_bt, "token_type_ids": dyn_bt, "hidden": dyn_bt},
                       opset_version=17, do_constant_folding=True)
+    if args.embed_dtype == "int8":
+        int8_token_gather(os.path.join(args.out, "embed.onnx"), "m.embed.tok.weight", q, scale)
     hidden = model.embed(ids, types)
     layer_files = []
     for k, layer in enumerate(model.layers, start=1):
@@ -123,7 +175,8 @@ def export(args):
                       "headTokens": args.head_tokens, "specialTokens": {"pad": "[PAD]", "unk": "[UNK]",
                                                                            "cls": "[CLS]", "sep": "[SEP]"}},
         "embed": {"file": "embed.onnx", "inputs": ["input_ids", "token_type_ids"], "outputs": ["hidden"],
-                  "params": sum(p.numel() for p in model.embed.parameters())},
+                  "params": sum(p.numel() for p in model.embed.parameters()),
+                  "tokenTable": "int8-rows" if args.embed_dtype == "int8" else "float32"},
         "segments": [{"layer": k, "file": fn, "inputs": ["hidden", "attention_mask"],
                       "outputs": ["hidden_out", "logits"], "params": block_params + exit_params,
                       "flopsPerToken": block_flops, "attentionFlopsPerTokenPerPosition": 4 * d,
@@ -178,4 +231,6 @@ if __name__ == "__main__":
     ap.add_argument("--task", default="single", choices=["single", "pair"])
     ap.add_argument("--head-tokens", type=int, default=64)
     ap.add_argument("--report", default=None)
+    ap.add_argument("--embed-dtype", default="int8", choices=["int8", "float32"],
+                    help="token-embedding table: int8 rows with a float32 scale each (default), or float32")
     export(ap.parse_args())
