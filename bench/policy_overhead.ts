@@ -6,6 +6,8 @@
  *   the default `EDGE_POLICY_FLUSH_EVERY = 8`; per request = / 8. KV on disk (temporary directory) and `:memory:`;
  * - `flush cycle without re-read`: the same with `syncMs` > 0 (the edge default), where the flush adds its own batch
  *   locally and the periodic sync brings the other instances' updates;
+ * - `partial flush`: 1 x (decide + apply) + `flush()` without re-read: what a flush costs when the 500 ms timer fires
+ *   with a single pending update (below ~2 requests/s);
  * - `sync`: one `readTotals` (what the 1 s re-read costs);
  * - `edge request`: `app.request("/v1/classify")` through `createEdgeService` (onnxruntime-web, SST-2 sentences,
  *   disk KV with the default flush and sync settings), policies `early-exit` (stops at the first confident exit)
@@ -123,6 +125,17 @@ try {
           20,
           async () => {
             for (let i = 0; i < FLUSH_EVERY; i++) synced.apply((s) => policy.update(s, step(policy, s)));
+            await synced.flush();
+          },
+        );
+        // The low-traffic case: the 500 ms timer flushes whatever is pending, here a single update (fewer non-zero
+        // deltas to commit than a full batch of 8).
+        await time(
+          `${backend}: partial flush without re-read, 1 x (decide + apply) + flush, ${name} (${counters} counters)`,
+          N,
+          20,
+          async () => {
+            synced.apply((s) => policy.update(s, step(policy, s)));
             await synced.flush();
           },
         );
