@@ -1,8 +1,8 @@
 /**
  * Edge entry point (`deno task edge`; the Deno Deploy entrypoint): resolves the config from the environment, loads
  * every configured model for onnxruntime-web (sessions open lazily, and are preloaded in the background after the
- * server listens: the default model's at once, the others' while no request is in flight), opens Deno KV, and serves
- * the app. On SIGTERM or
+ * server listens, one session at a time and only while no request is in flight: edge/idle_gate.ts), opens Deno KV,
+ * and serves the app. On SIGTERM or
  * SIGINT it stops accepting, finishes in-flight requests (up to `EDGE_SHUTDOWN_GRACE_MS`), flushes the policy
  * statistics to KV and exits 0 (Deno flushes pending OpenTelemetry data on exit).
  * @module
@@ -10,6 +10,7 @@
 
 import { parseManifest } from "../shared/manifest.ts";
 import { ConfigError, type EdgeConfig, loadConfig } from "./config.ts";
+import { createIdleGate } from "./idle_gate.ts";
 import { loadWebRunner } from "./runtime/onnx.ts";
 import { createEdgeService, type EdgeModel } from "./service.ts";
 
@@ -50,10 +51,8 @@ async function main(): Promise<number> {
     }
   }
   const kv = await openKv(config);
-  // Requests being answered; the background preload of the other models waits until there are none.
-  let inFlight = 0;
-  let wakeIdle: (() => void)[] = [];
-  const idle = () => inFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => wakeIdle.push(resolve));
+  // Requests and background session creation never overlap (see edge/idle_gate.ts for why).
+  const gate = createIdleGate();
   const seed = config.policy.seed ?? crypto.getRandomValues(new Uint32Array(1))[0]!;
   const edge = await createEdgeService({
     config,
@@ -78,29 +77,24 @@ async function main(): Promise<number> {
       );
     },
   }, async (request, info) => {
-    inFlight++;
+    await gate.enter();
     try {
       return await edge.app.fetch(request, info);
     } finally {
-      if (--inFlight === 0) {
-        const waiting = wakeIdle;
-        wakeIdle = [];
-        for (const wake of waiting) wake();
-      }
+      gate.leave();
     }
   });
 
   // Open the ONNX sessions in the background, so that later requests (and measured edge costs) do not pay for session
-  // creation; a request that arrives first opens what it needs itself. The default model's open at once; the other
-  // models' one session at a time, only while no request is in flight: onnxruntime-web creates a session on the one
-  // JS thread, so creating them during a request delays it (docs/benchmarks.md, "Through the real edge process").
+  // creation; a request that arrives first opens what it needs itself. Default model first, one session at a time,
+  // each only while no request is in flight; a request that arrives during one waits for it to finish (at most one
+  // session's creation, ~25-60 ms for a layer) instead of running alongside it: onnxruntime-web creates sessions on
+  // the one JS thread, so an overlap delays the request and inflates its measured communication cost
+  // (docs/benchmarks.md, "Through the real edge process" and "Link emulator").
   void (async () => {
-    const [first, ...rest] = models;
-    await first!.runner.preload();
-    for (const m of rest) {
+    for (const m of models) {
       for (const { layer } of m.manifest.segments) {
-        await idle();
-        await m.runner.preload([layer]); // the first call also opens the embedding
+        await gate.runWhenIdle(() => m.runner.preload([layer])); // the first call also opens the embedding
       }
     }
   })().catch((e) => console.error("edge: preloading sessions failed:", e));
