@@ -7,7 +7,9 @@
  * - when a variant exists, its layer_01 on WASM 1 thread and native 1 thread, level all: int8 dynamic quantisation
  *   (bench/quantize_segments.py; directory `SPLITEE_INT8_DIR`, default /tmp/splitee-bench/sentiment-int8) and
  *   hand-fused contrib operators (bench/fuse_segments.py; `SPLITEE_FUSED_DIR`, default
- *   /tmp/splitee-bench/sentiment-fused).
+ *   /tmp/splitee-bench/sentiment-fused), float16 weights cast to float32 in the graph and the whole graph in float16
+ *   (bench/fp16_segments.py --mode storage / compute; `SPLITEE_FP16W_DIR` / `SPLITEE_FP16_DIR`, default
+ *   /tmp/splitee-bench/sentiment-fp16w / sentiment-fp16).
  * A second set of groups times the whole edge request path through the SegmentRunner at T = 64: embedding + 12
  * layers (13 `run` calls), WASM 1 thread versus native 1 thread.
  *
@@ -49,6 +51,8 @@ const nativeN = await ortNode.InferenceSession.create(bytes, { executionProvider
 const VARIANT_DIRS = {
   int8: Deno.env.get("SPLITEE_INT8_DIR") ?? "/tmp/splitee-bench/sentiment-int8",
   fused: Deno.env.get("SPLITEE_FUSED_DIR") ?? "/tmp/splitee-bench/sentiment-fused",
+  "fp16 storage": Deno.env.get("SPLITEE_FP16W_DIR") ?? "/tmp/splitee-bench/sentiment-fp16w",
+  "fp16 compute": Deno.env.get("SPLITEE_FP16_DIR") ?? "/tmp/splitee-bench/sentiment-fp16",
 };
 const variants = [];
 for (const [name, dir] of Object.entries(VARIANT_DIRS)) {

@@ -1,5 +1,6 @@
 /**
- * Edge segment variants (float32 export vs int8 dynamic quantisation from bench/quantize_segments.py): accuracy of
+ * Edge segment variants (the committed export vs a variant directory: int8 dynamic quantisation from
+ * bench/quantize_segments.py, float16 from bench/fp16_segments.py, fused layers from bench/fuse_segments.py): accuracy of
  * every exit on SST-2 dev and a fixed-seed IMDb test sample, and prediction agreement with float32 per exit.
  * Both variants run on the same runtime (native by default: same ONNX graphs and MLAS kernels as WASM, much faster to
  * evaluate; `--runtime wasm` checks the WASM build itself). The variant's files are loaded with `verify: false`
@@ -38,7 +39,9 @@ const load = (src: ModelSource, verify: boolean) =>
   args.runtime === "wasm"
     ? loadWebRunner(src, { preload: "all", verify })
     : loadNodeRunner(src, { preload: "all", verify });
-const runners: Record<string, SegmentRunner> = { float32: await load(base, true), int8: await load(variant, false) };
+/** Column name of the variant in the tables and the JSON: its directory's name. */
+const VARIANT = dir.replace(/\/+$/, "").split("/").pop()!;
+const runners: Record<string, SegmentRunner> = { float32: await load(base, true), variant: await load(variant, false) };
 
 async function predictions(runner: SegmentRunner, rows: readonly Row[]): Promise<number[][]> {
   const enc = rows.map((r) => tokenizer.encode(r.text));
@@ -69,33 +72,33 @@ for (const [name, read] of sets) {
   const t0 = performance.now();
   const p32 = await predictions(runners.float32!, rows);
   const t1 = performance.now();
-  const p8 = await predictions(runners.int8!, rows);
+  const p8 = await predictions(runners.variant!, rows);
   const t2 = performance.now();
   const acc = (p: number[][], k: number) => (100 * rows.filter((r, i) => p[i]![k] === r.label).length) / rows.length;
   console.log(
     `\n## ${name}: ${rows.length} rows, ${args.runtime}; all exits float32 ${((t1 - t0) / 1000).toFixed(1)}s, ` +
-      `int8 ${((t2 - t1) / 1000).toFixed(1)}s`,
+      `${VARIANT} ${((t2 - t1) / 1000).toFixed(1)}s`,
   );
-  console.log("| exit | float32 acc | int8 acc | Δ (pts) | int8 disagrees with float32 |");
+  console.log(`| exit | float32 acc | ${VARIANT} acc | Δ (pts) | ${VARIANT} disagrees with float32 |`);
   console.log("|---:|---:|---:|---:|---:|");
   const perExit = [];
   for (let k = 0; k < L; k++) {
     const a32 = acc(p32, k), a8 = acc(p8, k);
     const flips = rows.filter((_, i) => p32[i]![k] !== p8[i]![k]).length;
-    perExit.push({ exit: k + 1, float32: a32, int8: a8, flips });
+    perExit.push({ exit: k + 1, float32: a32, variant: a8, flips });
     console.log(
       `| ${k + 1} | ${a32.toFixed(2)} | ${a8.toFixed(2)} | ${(a8 - a32 >= 0 ? "+" : "") + (a8 - a32).toFixed(2)} | ` +
         `${flips} (${((100 * flips) / rows.length).toFixed(2)}%) |`,
     );
   }
-  const maxAbs = Math.max(...perExit.map((e) => Math.abs(e.int8 - e.float32)));
+  const maxAbs = Math.max(...perExit.map((e) => Math.abs(e.variant - e.float32)));
   console.log(`max |Δacc| over exits: ${maxAbs.toFixed(2)} pts`);
   results.push({
     name,
     rows: rows.length,
     runtime: args.runtime,
     perExit,
-    seconds: { float32: (t1 - t0) / 1000, int8: (t2 - t1) / 1000 },
+    seconds: { float32: (t1 - t0) / 1000, variant: (t2 - t1) / 1000 },
   });
 }
 for (const r of Object.values(runners)) await r.dispose();
