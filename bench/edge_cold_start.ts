@@ -14,6 +14,7 @@
 import { parseArgs } from "node:util";
 import { spawnService } from "../tests/e2e_spawn.ts";
 import { median } from "./data.ts";
+import { parseEnvSpec } from "./env_spec.ts";
 
 const { values: args } = parseArgs({
   args: Deno.args,
@@ -48,13 +49,7 @@ const CONFIGS = [
 ];
 if (args.baseline !== undefined) {
   const root = Deno.realPathSync(args.baseline);
-  const extra: Record<string, string> = Object.fromEntries(
-    (args["baseline-env"] ?? "").split(",").filter((kv) => kv !== "").map((kv) => {
-      const at = kv.indexOf("=");
-      if (at < 1) throw new Error(`--baseline-env takes K=V[,K=V...], got ${JSON.stringify(kv)}`);
-      return [kv.slice(0, at), kv.slice(at + 1)];
-    }),
-  );
+  const extra = parseEnvSpec(args["baseline-env"] ?? "", "--baseline-env");
   const dirs = ["sentiment", "paraphrase", "entailment"].map((m) => `${root}/${m}`).join(",");
   CONFIGS.push(
     { name: "baseline: 3 models", env: { EDGE_MODEL_DIRS: dirs, ...extra }, models: Object.keys(BODIES) },

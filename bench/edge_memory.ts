@@ -22,6 +22,7 @@
 import { parseArgs } from "node:util";
 import { spawnService } from "../tests/e2e_spawn.ts";
 import { sst2Dev } from "./data.ts";
+import { parseEnvSpec } from "./env_spec.ts";
 
 const { values: args } = parseArgs({
   args: Deno.args,
@@ -137,13 +138,7 @@ if (args.baseline !== undefined) {
 }
 
 for (const spec of args.env ?? []) {
-  const extra = Object.fromEntries(
-    spec.split(",").map((kv) => {
-      const at = kv.indexOf("=");
-      if (at < 1) throw new Error(`--env takes K=V[,K=V...], got ${JSON.stringify(spec)}`);
-      return [kv.slice(0, at), kv.slice(at + 1)];
-    }),
-  );
+  const extra = parseEnvSpec(spec, "--env");
   configs.push(
     [`3 models, ${spec}`, extra, THREE],
     [`sentiment only, ${spec}`, { EDGE_MODEL_DIR: "models/sentiment", ...extra }, [undefined]],

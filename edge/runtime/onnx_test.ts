@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { parseManifest } from "../../shared/manifest.ts";
-import { padBatch } from "../../shared/model_io.ts";
+import { padBatch, runAllExits } from "../../shared/model_io.ts";
 import {
   initWasm,
   loadVendoredWasm,
@@ -76,14 +76,7 @@ Deno.test("loadWebRunner() gives the same logits with the memory arena and memor
   const logitsOf = async (options: { cpuMemArena: boolean; memPattern: boolean }) => {
     const runner = await loadWebRunner({ manifest, files: (name) => Deno.readFile(new URL(name, MODEL)) }, options);
     try {
-      let hidden = await runner.embed(batch.inputIds, batch.tokenTypeIds);
-      const logits: number[] = [];
-      for (let k = 1; k <= runner.layers; k++) {
-        const out = await runner.layer(k, hidden, batch.attentionMask);
-        logits.push(...(out.logits.data as Float32Array));
-        hidden = out.hidden;
-      }
-      return logits;
+      return (await runAllExits(runner, batch)).flatMap((exit) => [...exit.data]);
     } finally {
       await runner.dispose();
     }

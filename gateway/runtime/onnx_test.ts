@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { padBatch, runAllExits } from "../../shared/model_io.ts";
 import { CudaUnavailableError, loadNodeRunner, readModelDir } from "./onnx.ts";
 
 const MODEL = new URL("../../models/sentiment", import.meta.url).pathname;
@@ -52,20 +53,14 @@ Deno.test("loadNodeRunner() runs every layer with preload: all", async () => {
 });
 
 Deno.test("loadNodeRunner() gives the same logits with the CPU memory arena and memory patterns off", async () => {
-  const ids = { dtype: "int64" as const, dims: [2, 4], data: BigInt64Array.of(2n, 10n, 11n, 3n, 2n, 12n, 3n, 0n) };
-  const types = { dtype: "int64" as const, dims: [2, 4], data: new BigInt64Array(8) };
-  const mask = { dtype: "float32" as const, dims: [2, 4], data: new Float32Array([1, 1, 1, 1, 1, 1, 1, 0]) };
+  const batch = padBatch([
+    { inputIds: [2, 10, 11, 3], tokenTypeIds: [0, 0, 0, 0] },
+    { inputIds: [2, 12, 3], tokenTypeIds: [0, 0, 0] },
+  ]);
   const logitsOf = async (options: { cpuMemArena: boolean; memPattern: boolean }) => {
     const runner = await loadNodeRunner(MODEL, { ...options, intraOpThreads: 1 });
     try {
-      let hidden = await runner.embed(ids, types);
-      const logits: Float32Array[] = [];
-      for (let k = 1; k <= runner.layers; k++) {
-        const out = await runner.layer(k, hidden, mask);
-        logits.push(Float32Array.from(out.logits.data as Float32Array));
-        hidden = out.hidden;
-      }
-      return logits;
+      return (await runAllExits(runner, batch)).map((t) => Float32Array.from(t.data));
     } finally {
       await runner.dispose();
     }
