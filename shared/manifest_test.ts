@@ -7,50 +7,12 @@ import {
   sha256Hex,
   verifyModelFile,
 } from "./manifest.ts";
+import { FIXTURE_HASH, manifestFixture } from "./testing/manifest_fixture.ts";
 
-const HASH = "ab".repeat(32);
+const HASH = FIXTURE_HASH;
 
 /** A valid two-layer manifest, as export.py writes it. */
-function valid(): Record<string, unknown> {
-  const segment = (k: number) => ({
-    layer: k,
-    file: `layer_0${k}.onnx`,
-    inputs: ["hidden", "attention_mask"],
-    outputs: ["hidden_out", "logits"],
-    params: 1000,
-    flopsPerToken: 4096,
-    attentionFlopsPerTokenPerPosition: 64,
-    exitFlops: 300,
-  });
-  return {
-    schema: 1,
-    id: "tiny",
-    version: "0123456789abcdef",
-    task: "single",
-    labels: ["negative", "positive"],
-    layers: 2,
-    hiddenSize: 16,
-    heads: 4,
-    ffnSize: 32,
-    maxLength: 32,
-    tokenizer: {
-      type: "wordpiece",
-      vocab: "vocab.txt",
-      lowercase: true,
-      stripAccents: true,
-      htmlLineBreaks: true,
-      truncation: "head+tail",
-      headTokens: 8,
-      specialTokens: { pad: "[PAD]", unk: "[UNK]", cls: "[CLS]", sep: "[SEP]" },
-    },
-    embed: { file: "embed.onnx", inputs: ["input_ids", "token_type_ids"], outputs: ["hidden"], params: 500 },
-    segments: [segment(1), segment(2)],
-    hiddenBytesPerToken: 64,
-    dtype: "float32",
-    files: { "embed.onnx": HASH, "layer_01.onnx": HASH, "layer_02.onnx": HASH, "vocab.txt": HASH },
-    training: { minutes: 12.5, seed: 1, steps: 300, sources: "sst2,imdb", torch: "2.6.0" },
-  };
-}
+const valid = (): Record<string, unknown> => manifestFixture();
 
 function rejects(mutate: (m: Record<string, unknown>) => void, message: string | RegExp): void {
   const m = structuredClone(valid());

@@ -2,49 +2,21 @@ import assert from "node:assert/strict";
 import { type Manifest, parseManifest } from "./manifest.ts";
 import { float32Tensor, padBatch } from "./model_io.ts";
 import { createSegmentRunner, type HostSession, type HostTensor } from "./segments.ts";
+import { manifestFixture } from "./testing/manifest_fixture.ts";
 
 const D = 4;
-const HASH = "ab".repeat(32);
-
 function manifest(): Manifest {
-  const seg = (k: number) => ({
-    layer: k,
-    file: `layer_0${k}.onnx`,
-    inputs: ["hidden", "attention_mask"],
-    outputs: ["hidden_out", "logits"],
-    params: 1,
-    flopsPerToken: 1,
-    attentionFlopsPerTokenPerPosition: 1,
-    exitFlops: 1,
-  });
-  return parseManifest({
-    schema: 1,
-    id: "fake",
-    version: "0123456789abcdef",
-    task: "single",
-    labels: ["a", "b"],
-    layers: 2,
-    hiddenSize: D,
-    heads: 1,
-    ffnSize: 8,
-    maxLength: 16,
-    tokenizer: {
-      type: "wordpiece",
-      vocab: "vocab.txt",
-      lowercase: true,
-      stripAccents: true,
-      htmlLineBreaks: true,
-      truncation: "head+tail",
+  return parseManifest(
+    manifestFixture({
+      id: "fake",
+      labels: ["a", "b"],
+      hiddenSize: D,
+      heads: 1,
+      ffnSize: 8,
+      maxLength: 16,
       headTokens: 4,
-      specialTokens: { pad: "[PAD]", unk: "[UNK]", cls: "[CLS]", sep: "[SEP]" },
-    },
-    embed: { file: "embed.onnx", inputs: ["input_ids", "token_type_ids"], outputs: ["hidden"], params: 1 },
-    segments: [seg(1), seg(2)],
-    hiddenBytesPerToken: 4 * D,
-    dtype: "float32",
-    files: { "embed.onnx": HASH, "layer_01.onnx": HASH, "layer_02.onnx": HASH, "vocab.txt": HASH },
-    training: null,
-  });
+    }),
+  );
 }
 
 /** A fake runtime: throws like onnxruntime-web when two runs overlap on one session. */
