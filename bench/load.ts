@@ -9,11 +9,12 @@
  * or `--max-requests`, whichever comes first.
  *
  * `--gateway-env NAME=VALUE` (repeatable) adds a variable to the spawned gateway's environment only, e.g.
- * `GATEWAY_CPU_MEM_ARENA=true` or `DENO_V8_FLAGS=--max-semi-space-size=2`. The soak prints the RSS of both processes
+ * `GATEWAY_CPU_MEM_ARENA=true` or `DENO_V8_FLAGS=--max-semi-space-size=2`; `--edge-env NAME=VALUE` the same for the
+ * edge. The soak prints the RSS of both processes
  * every 10 s; its "before" is the first sample, taken after the warm-up and every level.
  *
  * Run: `deno run -A bench/load.ts [--seconds 10] [--warmup 3] [--levels 1,8,32,64] [--soak 120] [--soak-concurrency 8]
- *   [--max-requests 200000] [--gateway-env NAME=VALUE ...] [--json out.json]`
+ *   [--max-requests 200000] [--gateway-env NAME=VALUE ...] [--edge-env NAME=VALUE ...] [--json out.json]`
  * Exit code 1 when any request failed.
  * @module
  */
@@ -34,6 +35,7 @@ const { values: args } = parseArgs({
     "edge-pid": { type: "string" },
     "gateway-pid": { type: "string" },
     "gateway-env": { type: "string", multiple: true, default: [] },
+    "edge-env": { type: "string", multiple: true, default: [] },
     json: { type: "string" },
   },
 });
@@ -46,15 +48,20 @@ for (const [name, v] of [["seconds", seconds], ["soak", soakSeconds], ["max-requ
   if (!Number.isFinite(v) || v < 0) throw new Error(`--${name} must be a non-negative number`);
 }
 if (levels.some((c) => !Number.isInteger(c) || c < 1 || c > 1024)) throw new Error("--levels: integers in [1, 1024]");
-const gatewayEnv: Record<string, string> = {};
-for (const pair of args["gateway-env"]) {
-  const m = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s.exec(pair);
-  if (!m) throw new Error(`--gateway-env must be NAME=VALUE, got "${pair}"`);
-  gatewayEnv[m[1]!] = m[2]!;
+function envPairs(flag: string, pairs: string[]): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const pair of pairs) {
+    const m = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s.exec(pair);
+    if (!m) throw new Error(`${flag} must be NAME=VALUE, got "${pair}"`);
+    env[m[1]!] = m[2]!;
+  }
+  if (args.edge !== undefined && pairs.length > 0) {
+    throw new Error(`${flag} applies to the services this script spawns; it cannot be used with --edge`);
+  }
+  return env;
 }
-if (args.edge !== undefined && args["gateway-env"].length > 0) {
-  throw new Error("--gateway-env applies to the gateway this script spawns; it cannot be used with --edge");
-}
+const gatewayEnv = envPairs("--gateway-env", args["gateway-env"]);
+const edgeEnv = envPairs("--edge-env", args["edge-env"]);
 
 function assertLoopback(url: string): void {
   const host = new URL(url).hostname;
@@ -210,6 +217,7 @@ try {
       GATEWAY_TOKEN: token,
       EDGE_KV_PATH: `${kvDir}/policy.kv`,
       EDGE_RATE_LIMIT_RPS: "0",
+      ...edgeEnv,
     }, /listening on (http:\/\/\S+)/);
     services.push(edge);
     edgeUrl = edge.url;
