@@ -19,9 +19,10 @@
 import { cpuUsage } from "node:process";
 import { parseArgs } from "node:util";
 import { PolicyStore, readTotals } from "../edge/policy_store.ts";
-import { createPolicy, type Observation, type Policy, type PolicyState } from "../shared/policy/mod.ts";
+import { createPolicy } from "../shared/policy/mod.ts";
 import { createPrng } from "../shared/prng.ts";
 import { edgeRequests } from "./edge_requests.ts";
+import { createPolicySteps } from "./policy_steps.ts";
 
 const { values: args } = parseArgs({
   args: Deno.args,
@@ -35,22 +36,7 @@ const WARMUP_REQUESTS = 50;
 const dir = await Deno.makeTempDir({ prefix: "splitee-policy-overhead-" });
 
 const prng = createPrng(1);
-const rows: number[][] = Array.from({ length: 1024 }, () => {
-  let c = 0.55 + 0.4 * prng.next();
-  return Array.from({ length: L }, () => (c = Math.min(0.999, c + 0.03 * prng.next())));
-});
-let row = 0;
-function step(policy: Policy, state: PolicyState): Observation {
-  const d = policy.decide(state, prng);
-  const confidences = rows[row++ & 1023]!.slice(0, d.arm);
-  return {
-    arm: d.arm,
-    confidences,
-    lambda: 0.1,
-    o: 0.5,
-    ...(d.arm === L ? { finalConfidence: confidences[L - 1]! } : {}),
-  };
-}
+const step = createPolicySteps(prng, L);
 
 interface Result {
   readonly case: string;

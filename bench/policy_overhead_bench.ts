@@ -16,9 +16,10 @@
  * @module
  */
 import { PolicyStore, readTotals } from "../edge/policy_store.ts";
-import { createPolicy, type Observation, type Policy } from "../shared/policy/mod.ts";
+import { createPolicy, type Policy } from "../shared/policy/mod.ts";
 import { createPrng } from "../shared/prng.ts";
 import { edgeRequests } from "./edge_requests.ts";
+import { createPolicySteps } from "./policy_steps.ts";
 
 const L = 12;
 const FLUSH_EVERY = 8;
@@ -35,25 +36,9 @@ async function openKv(backend: "disk" | "memory", name: string): Promise<Deno.Kv
   return kv;
 }
 
-/** Exit confidences of a plausible request: rising with depth, seeded. */
+/** Seeded: the exit confidences of plausible requests, then the policies' tie breaks. */
 const prng = createPrng(1);
-const rows: number[][] = Array.from({ length: 1024 }, () => {
-  let c = 0.55 + 0.4 * prng.next();
-  return Array.from({ length: L }, () => (c = Math.min(0.999, c + 0.03 * prng.next())));
-});
-let row = 0;
-/** One request's policy work: decide, then the observation the classifier would build for the chosen arm. */
-function step(policy: Policy, state: Parameters<Policy["decide"]>[0]): Observation {
-  const d = policy.decide(state, prng);
-  const confidences = rows[row++ & 1023]!.slice(0, d.arm);
-  return {
-    arm: d.arm,
-    confidences,
-    lambda: 0.1,
-    o: 0.5,
-    ...(d.arm === L ? { finalConfidence: confidences[L - 1]! } : {}),
-  };
-}
+const step = createPolicySteps(prng, L);
 
 async function openStore(kv: Deno.Kv, policy: Policy, name: string, flushEvery: number): Promise<PolicyStore> {
   const store = await PolicyStore.open({
