@@ -49,32 +49,13 @@ if (args.dirs !== undefined) {
 const rssInit = rssMb();
 const t0 = performance.now();
 const dir = args.dir ? new URL(`file://${args.dir.endsWith("/") ? args.dir : `${args.dir}/`}`) : MODEL_DIR;
-const open = async (file: string) =>
-  await ort.InferenceSession.create(await Deno.readFile(new URL(file, dir)), {
-    executionProviders: ["wasm"],
-    graphOptimizationLevel: "all",
-    ...extra,
-  });
-const embed = await open(manifest.embed.file);
-const segs = [];
-for (const s of manifest.segments.slice(0, layers)) segs.push(await open(s.file));
+const sessions = await openSessions(dir, manifest);
 const sessionsMs = performance.now() - t0;
 const rssSessions = rssMb();
-
-const t = 64, D = manifest.hiddenSize;
-const ids = new ort.Tensor("int64", BigInt64Array.from({ length: t }, (_, i) => BigInt(1000 + i)), [1, t]);
-const types = new ort.Tensor("int64", new BigInt64Array(t), [1, t]);
-const mask = new ort.Tensor("float32", new Float32Array(t).fill(1), [1, t]);
 const t1 = performance.now();
-let h = (await embed.run({ [manifest.embed.inputs[0]!]: ids, [manifest.embed.inputs[1]!]: types }))[
-  manifest.embed.outputs[0]!
-]!;
-for (const [k, s] of segs.entries()) {
-  const seg = manifest.segments[k]!;
-  h = (await s.run({ [seg.inputs[0]!]: h, [seg.inputs[1]!]: mask }))[seg.outputs[0]!]!;
-}
+const h = await passT64(manifest, sessions);
 const firstPassMs = performance.now() - t1;
-if (h.dims[2] !== D) throw new Error("unexpected output");
+if (h.dims[2] !== manifest.hiddenSize) throw new Error("unexpected output");
 console.log(JSON.stringify({
   variant: args.variant,
   dir: args.dir ?? "models/sentiment",
@@ -86,6 +67,48 @@ console.log(JSON.stringify({
   rssAfterPassMb: rssMb(),
   peakRssMb: Math.round(peakMb()),
 }));
+
+type Manifest = typeof manifest;
+type Session = Awaited<ReturnType<typeof ort.InferenceSession.create>>;
+interface Sessions {
+  readonly embed: Session;
+  readonly segs: Session[];
+}
+
+/** The embedding's and the first `--layers` layers' sessions of the model whose files are in `base`. */
+async function openSessions(base: URL, m: Manifest): Promise<Sessions> {
+  const open = async (file: string) =>
+    await ort.InferenceSession.create(await Deno.readFile(new URL(file, base)), {
+      executionProviders: ["wasm"],
+      graphOptimizationLevel: "all",
+      ...extra,
+    });
+  const embed = await open(m.embed.file);
+  const segs = [];
+  for (const s of m.segments.slice(0, layers)) segs.push(await open(s.file));
+  return { embed, segs };
+}
+
+/** One pass of 64 tokens through the sessions; returns the last hidden state. */
+async function passT64(m: Manifest, { embed, segs }: Sessions) {
+  const n = 64;
+  const feeds: Record<string, InstanceType<typeof ort.Tensor>> = {
+    [m.embed.inputs[0]!]: new ort.Tensor("int64", BigInt64Array.from({ length: n }, (_, i) => BigInt(1000 + i)), [
+      1,
+      n,
+    ]),
+  };
+  if (m.embed.inputs[1] !== undefined) {
+    feeds[m.embed.inputs[1]] = new ort.Tensor("int64", new BigInt64Array(n), [1, n]);
+  }
+  const mask = new ort.Tensor("float32", new Float32Array(n).fill(1), [1, n]);
+  let hidden = (await embed.run(feeds))[m.embed.outputs[0]!]!;
+  for (const [k, s] of segs.entries()) {
+    const seg = m.segments[k]!;
+    hidden = (await s.run({ [seg.inputs[0]!]: hidden, [seg.inputs[1]!]: mask }))[seg.outputs[0]!]!;
+  }
+  return hidden;
+}
 
 /** `--dirs`: every model's sessions and one T = 64 pass, model after model, RSS after each (GC first when exposed). */
 async function perModel(dirs: string[]): Promise<void> {
@@ -100,37 +123,14 @@ async function perModel(dirs: string[]): Promise<void> {
     const base = new URL(`file://${Deno.realPathSync(d)}/`);
     const m = JSON.parse(await Deno.readTextFile(new URL("manifest.json", base))) as typeof manifest;
     const t0 = performance.now();
-    const create = async (file: string) =>
-      await ort.InferenceSession.create(await Deno.readFile(new URL(file, base)), {
-        executionProviders: ["wasm"],
-        graphOptimizationLevel: "all",
-        ...extra,
-      });
-    const e = await create(m.embed.file);
-    const ss = [];
-    for (const s of m.segments.slice(0, layers)) ss.push(await create(s.file));
+    const sessions = await openSessions(base, m);
     const ms = performance.now() - t0;
     const rssSessionsMb = settledMb();
-    const n = 64;
-    const feeds: Record<string, InstanceType<typeof ort.Tensor>> = {
-      [m.embed.inputs[0]!]: new ort.Tensor("int64", BigInt64Array.from({ length: n }, (_, i) => BigInt(1000 + i)), [
-        1,
-        n,
-      ]),
-    };
-    if (m.embed.inputs[1] !== undefined) {
-      feeds[m.embed.inputs[1]] = new ort.Tensor("int64", new BigInt64Array(n), [1, n]);
-    }
-    const am = new ort.Tensor("float32", new Float32Array(n).fill(1), [1, n]);
-    let hidden = (await e.run(feeds))[m.embed.outputs[0]!]!;
-    for (const [k, s] of ss.entries()) {
-      const seg = m.segments[k]!;
-      hidden = (await s.run({ [seg.inputs[0]!]: hidden, [seg.inputs[1]!]: am }))[seg.outputs[0]!]!;
-    }
-    keep.push(e, ss);
+    await passT64(m, sessions);
+    keep.push(sessions);
     console.log(JSON.stringify({
       step: d,
-      sessions: 1 + ss.length,
+      sessions: 1 + sessions.segs.length,
       sessionsMs: Math.round(ms),
       rssSessionsMb,
       rssAfterPassMb: settledMb(),
