@@ -48,6 +48,15 @@ async function waitForListening(child: Deno.ChildProcess): Promise<{ url: string
   throw new Error(`gateway did not start:\n${text}`);
 }
 
+/** SIGKILLs a gateway spawned by {@linkcode spawnGateway} (if still running) and waits for it to exit. */
+async function killGateway(child: Deno.ChildProcess): Promise<void> {
+  try {
+    child.kill("SIGKILL");
+  } catch { /* already exited */ }
+  await child.status;
+  await child.stderr.cancel().catch(() => {});
+}
+
 async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((
@@ -159,11 +168,7 @@ Deno.test({
       assert.equal(layerSpan.attributes[ATTR.payloadBytes], body.byteLength);
       assert.equal(layerSpan.attributes[ATTR.modelId], manifest.id);
     } finally {
-      try {
-        child.kill("SIGKILL");
-      } catch { /* already exited */ }
-      await child.status;
-      await child.stderr.cancel().catch(() => {});
+      await killGateway(child);
       await receiver.shutdown();
     }
   },
@@ -227,11 +232,7 @@ Deno.test({
       assert.equal(clash.code, 1, text);
       assert.match(text, new RegExp(`models/sentiment and ${twin} both hold model id sentiment-en`));
     } finally {
-      try {
-        child.kill("SIGKILL");
-      } catch { /* already exited */ }
-      await child.status;
-      await child.stderr.cancel().catch(() => {});
+      await killGateway(child);
       await Deno.remove(copy, { recursive: true });
       await Deno.remove(twin, { recursive: true });
     }
