@@ -4,14 +4,16 @@
  * server listens, one session at a time and only while no request is in flight: edge/idle_gate.ts), opens Deno KV,
  * and serves the app. On SIGTERM or
  * SIGINT it stops accepting, finishes in-flight requests (up to `EDGE_SHUTDOWN_GRACE_MS`), flushes the policy
- * statistics to KV and exits 0 (Deno flushes pending OpenTelemetry data on exit).
+ * statistics to KV and exits 0 (Deno flushes pending OpenTelemetry data on exit). If onnxruntime-web's WASM instance
+ * traps, the instance answers nothing more (503 problems, edge/runtime/wasm_lock.ts) and the process stops the same
+ * way but exits 1, so that its supervisor (`deno task start`, systemd, Deno Deploy) starts a fresh one.
  * @module
  */
 
 import { parseManifest } from "../shared/manifest.ts";
 import { ConfigError, type EdgeConfig, loadConfig } from "./config.ts";
 import { createIdleGate } from "./idle_gate.ts";
-import { loadWebRunner } from "./runtime/onnx.ts";
+import { loadWebRunner, onWasmTrap } from "./runtime/onnx.ts";
 import { createEdgeService, type EdgeModel } from "./service.ts";
 
 async function openKv(config: EdgeConfig): Promise<Deno.Kv> {
@@ -101,7 +103,7 @@ async function main(): Promise<number> {
 
   let code = 0;
   let stopping = false;
-  const stop = (signal: Deno.Signal) => {
+  const stop = (signal: Deno.Signal | "trap") => {
     if (stopping) return;
     stopping = true;
     console.log(`edge: ${signal}: no new connections, finishing in-flight requests`);
@@ -112,6 +114,14 @@ async function main(): Promise<number> {
     }, config.shutdownGraceMs);
     void server.shutdown().finally(() => clearTimeout(timer));
   };
+  onWasmTrap((error) => {
+    console.error(
+      `edge: onnxruntime-web trapped (${error instanceof Error ? error.message : error}); ` +
+        "this instance answers 503 from now on and exits so that a fresh one is started",
+    );
+    code = 1;
+    stop("trap");
+  });
   for (const signal of ["SIGTERM", "SIGINT"] as const) {
     try {
       Deno.addSignalListener(signal, () => stop(signal));

@@ -11,8 +11,11 @@
  *   WASM cannot use that bundle under Deno (its workers import a `blob:` URL, which Deno rejects inside npm
  *   packages), so `numThreads > 1` deliberately uses the Node build and its `worker_threads` workers (local hosts
  *   only; Deno Deploy has neither threads nor the package's files).
- * - One memoised init per build; per-session run queue (concurrent `run` on one WASM session throws); sessions
- *   open lazily, so an edge that only runs a prefix never loads the rest.
+ * - One memoised init per build, and one {@linkcode WasmLock} per build: every session creation, run and release of
+ *   the process goes through it, because all sessions share one WASM heap and onnxruntime-web does not serialise
+ *   across sessions (edge/runtime/wasm_lock.ts). A WebAssembly trap latches the lock: nothing runs on that instance
+ *   again, and {@linkcode onWasmTrap} listeners are told so that the process can exit and be restarted.
+ * - Sessions open lazily, so an edge that only runs a prefix never loads the rest.
  * @module
  */
 
@@ -25,6 +28,9 @@ import {
   type HostTensor,
   type LoadedSegmentRunner,
 } from "../../shared/segments.ts";
+import { WasmLock } from "./wasm_lock.ts";
+
+export { isWasmTrap, WasmLock, WasmTrapError } from "./wasm_lock.ts";
 
 type Ort = typeof OrtTypes;
 
@@ -97,6 +103,22 @@ interface Init {
   readonly ort: Promise<Ort>;
 }
 const inits: { bundle?: Init; node?: Init } = {};
+/** One lock per WASM instance (the single-threaded bundle and the threaded Node build are separate instances). */
+const locks = { bundle: new WasmLock(), node: new WasmLock() } as const;
+
+/** The lock of the WASM instance that `numThreads` selects (see {@linkcode WasmLock}). */
+export function wasmLock(numThreads = 1): WasmLock {
+  return numThreads === 1 ? locks.bundle : locks.node;
+}
+
+/**
+ * Calls `listener` once when either WASM instance of the process traps (its heap may be corrupt and it will not run
+ * again). Returns a function that unsubscribes.
+ */
+export function onWasmTrap(listener: (error: unknown) => void): () => void {
+  const offs = [locks.bundle.onTrap(listener), locks.node.onTrap(listener)];
+  return () => offs.forEach((off) => off());
+}
 
 async function setUp(importOrt: () => Promise<Ort>, numThreads: number, binary: WasmInitOptions["wasmBinary"]) {
   const ort = await importOrt();
@@ -189,28 +211,34 @@ function fromOrt(name: string, t: OrtTypes.Tensor): HostTensor {
 export async function loadWebRunner(model: ModelSource, options: WebRunnerOptions = {}): Promise<LoadedSegmentRunner> {
   const { graphOptimizationLevel = "all", verify = true, preload, cpuMemArena = true, memPattern = true } = options;
   const ort = await initWasm(options);
+  const lock = wasmLock(options.numThreads);
   const manifest: Manifest = model.manifest;
   const open = async (file: string): Promise<HostSession> => {
     const bytes = await model.files(file);
     if (verify) await verifyModelFile(manifest, file, bytes);
-    const session = await ort.InferenceSession.create(bytes, {
-      executionProviders: ["wasm"],
-      graphOptimizationLevel,
-      enableCpuMemArena: cpuMemArena,
-      enableMemPattern: memPattern,
-    });
+    const session = await lock.exclusive(() =>
+      ort.InferenceSession.create(bytes, {
+        executionProviders: ["wasm"],
+        graphOptimizationLevel,
+        enableCpuMemArena: cpuMemArena,
+        enableMemPattern: memPattern,
+      })
+    );
     return {
       inputNames: session.inputNames,
       outputNames: session.outputNames,
-      async run(feeds) {
-        const ortFeeds: Record<string, OrtTypes.Tensor> = {};
-        for (const [name, t] of Object.entries(feeds)) ortFeeds[name] = toOrt(ort, t);
-        const out = await session.run(ortFeeds);
-        const result: Record<string, HostTensor> = {};
-        for (const [name, t] of Object.entries(out)) result[name] = fromOrt(name, t);
-        return result;
+      run(feeds) {
+        return lock.exclusive(async () => {
+          const ortFeeds: Record<string, OrtTypes.Tensor> = {};
+          for (const [name, t] of Object.entries(feeds)) ortFeeds[name] = toOrt(ort, t);
+          const out = await session.run(ortFeeds);
+          const result: Record<string, HostTensor> = {};
+          for (const [name, t] of Object.entries(out)) result[name] = fromOrt(name, t);
+          return result;
+        });
       },
-      release: () => session.release(),
+      // A trapped instance is never touched again, not even to free a session.
+      release: () => lock.trapped ? Promise.resolve() : lock.exclusive(() => session.release()),
     };
   };
   const runner = createSegmentRunner(manifest, open, { serializeRuns: true });

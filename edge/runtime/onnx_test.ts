@@ -9,6 +9,7 @@ import {
   VENDORED_WASM,
   WASM_BYTES,
   WASM_SHA256,
+  wasmLock,
 } from "./onnx.ts";
 
 const ROOT = new URL("../../", import.meta.url);
@@ -85,4 +86,47 @@ Deno.test("loadWebRunner() gives the same logits with the memory arena and memor
   const off = await logitsOf({ cpuMemArena: false, memPattern: false });
   assert.equal(on.length, 2 * manifest.labels.length * manifest.layers);
   assert.deepEqual(off, on, "the options change where tensors live, not what is computed");
+});
+
+Deno.test("loadWebRunner(): concurrent runs over several lazily opened models never overlap inside the WASM instance", async () => {
+  // Reproduces the failure that a process-wide lock fixes: with runs serialised per session only, 200 concurrent jobs
+  // over three models (long and short inputs, sessions opened on first use) failed 97 times ("failed to call
+  // OrtRun()", null dereferences, or a trap: "operation does not support unaligned accesses").
+  const runners = await Promise.all(["sentiment", "paraphrase", "entailment"].map(async (id) => {
+    const dir = new URL(`models/${id}/`, ROOT);
+    const manifest = parseManifest(JSON.parse(await Deno.readTextFile(new URL("manifest.json", dir))));
+    return await loadWebRunner(
+      { manifest, files: (name) => Deno.readFile(new URL(name, dir)) },
+      { cpuMemArena: false, memPattern: false },
+    );
+  }));
+  try {
+    const job = async (i: number) => {
+      const runner = runners[i % runners.length]!;
+      const tokens = Math.min(i % 5 === 0 ? 128 : 6 + (i % 23), runner.manifest.maxLength);
+      const ids = Array.from({ length: tokens }, (_, t) => 5 + ((t * 7 + i) % 60));
+      const batch = padBatch([{ inputIds: ids, tokenTypeIds: ids.map(() => 0) }]);
+      let hidden = await runner.embed(batch.inputIds, batch.tokenTypeIds);
+      const depth = 1 + ((i * 5) % runner.layers);
+      let logits: Float32Array = new Float32Array(0);
+      for (let k = 1; k <= depth; k++) {
+        const out = await runner.layer(k, hidden, batch.attentionMask);
+        hidden = out.hidden;
+        logits = out.logits.data;
+      }
+      return logits;
+    };
+    const results = await Promise.allSettled(Array.from({ length: 60 }, (_, i) => job(i)));
+    const failures = results.filter((r) => r.status === "rejected").map((r) =>
+      String((r as PromiseRejectedResult).reason)
+    );
+    assert.deepEqual(failures.slice(0, 3), [], `${failures.length} of 60 concurrent jobs failed`);
+    for (const r of results) {
+      assert.ok(r.status === "fulfilled" && [...r.value].every(Number.isFinite));
+    }
+    assert.equal(wasmLock().maxConcurrent, 1);
+    assert.equal(wasmLock().trapped, false);
+  } finally {
+    await Promise.all(runners.map((r) => r.dispose()));
+  }
 });
