@@ -9,6 +9,7 @@
  */
 
 import { parseArgs } from "node:util";
+import { runCli } from "./cli.ts";
 import { type EvalResult, evaluate } from "../shared/eval/evaluate.ts";
 import { type ExitMatrix, ExitMatrixBuilder, ExitsFormatError } from "../shared/eval/matrix.ts";
 import { accuracyVsO, costVsO, regretVsT } from "../shared/eval/svg.ts";
@@ -147,7 +148,9 @@ async function readExits(path: string): Promise<ExitMatrix> {
   try {
     file = await Deno.open(path, { read: true });
   } catch (e) {
-    const why = e instanceof Deno.errors.NotFound ? "no such file" : (e as Error).message;
+    const why = e instanceof Deno.errors.NotFound
+      ? "no such file (`deno task exits ... --out <file.jsonl>` writes one; see docs/results.md)"
+      : (e as Error).message;
     throw new InputError(`cannot open --exits file "${path}": ${why}`);
   }
   const builder = new ExitMatrixBuilder();
@@ -196,7 +199,7 @@ export async function main(argv: string[]): Promise<number> {
     args = parseCli(argv);
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;
-    err(`${e.message}\n\n${USAGE}`);
+    err(`${e.message} (\`deno task eval --help\` prints the usage)`);
     return 2;
   }
   if (args === "help") {
@@ -248,4 +251,4 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-if (import.meta.main) Deno.exit(await main(Deno.args));
+if (import.meta.main) await runCli("eval", USAGE, main);

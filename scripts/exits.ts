@@ -12,6 +12,7 @@
  */
 
 import { parseArgs } from "node:util";
+import { CliError, ensureParentDir, runCli } from "./cli.ts";
 import { loadNodeRunner, readModelDir } from "../gateway/runtime/onnx.ts";
 import type { Manifest } from "../shared/manifest.ts";
 import { softmax } from "../shared/math.ts";
@@ -221,6 +222,7 @@ export async function exits(
   const partial = `${o.out}.partial`;
   let out: Deno.FsFile;
   try {
+    await ensureParentDir(o.out);
     out = await Deno.open(partial, { write: true, create: true, truncate: true });
   } catch (e) {
     await rows.return(undefined);
@@ -276,18 +278,15 @@ if (import.meta.main) {
     lastReplace = tty && replace;
     Deno.stderr.writeSync(enc.encode(text));
   };
-  if (Deno.args.includes("--help") || Deno.args.includes("-h")) {
-    console.log(USAGE);
-    Deno.exit(0);
-  }
-  try {
-    await exits(Deno.args, log, tty ? 1000 : 10_000);
-  } catch (e) {
-    if (e instanceof InputError || (e instanceof Error && e.name === "ManifestError")) {
-      const usage = e instanceof InputError && e.showUsage ? `\n\n${USAGE}` : "";
-      console.error(`exits: ${e.message}${usage}`);
-      Deno.exit(2);
+  await runCli("exits", USAGE, async (args) => {
+    try {
+      await exits(args, log, tty ? 1000 : 10_000);
+    } catch (e) {
+      if (e instanceof InputError || (e instanceof Error && e.name === "ManifestError")) {
+        const usage = e instanceof InputError && e.showUsage ? " (`deno task exits --help` prints the usage)" : "";
+        throw new CliError(`${e.message}${usage}`, 2);
+      }
+      throw e;
     }
-    throw e;
-  }
+  });
 }

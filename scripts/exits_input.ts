@@ -5,6 +5,7 @@
  * @module
  */
 
+import { missingDataHint } from "./cli.ts";
 import { CsvError, CsvParser } from "./csv.ts";
 
 /** Bad arguments or input: reported as one line on stderr with exit code 2. */
@@ -33,6 +34,9 @@ async function openBytes(path: string): Promise<ReadableStream<Uint8Array>> {
     }
   } catch (e) {
     if (e instanceof InputError) throw e;
+    if (e instanceof Deno.errors.NotFound) {
+      throw new InputError(`cannot read --input ${path}: no such file${missingDataHint(path)}`);
+    }
     throw new InputError(`cannot read --input ${path}: ${(e as Error).message}`);
   }
   return path.endsWith(".gz") ? file.readable.pipeThrough(new DecompressionStream("gzip")) : file.readable;

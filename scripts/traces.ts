@@ -10,6 +10,7 @@
  */
 
 import { ATTR, SPAN } from "../shared/tracing.ts";
+import { cliExitCode, errorLine } from "./cli.ts";
 
 /** Command-line options. */
 export interface TracesOptions {
@@ -63,7 +64,24 @@ export interface TraceSummary {
   readonly gatewayLayersMs: Stat | null;
 }
 
-const USAGE = "usage: deno task traces [--jaeger URL] [--service NAME] [--limit N] [--since 15m|1h|2d]";
+/** How to start a local Jaeger (the README's "Tracing with Jaeger"). */
+export const JAEGER_HINT =
+  "start Jaeger with: docker run --rm -d --name jaeger -p 16686:16686 -p 4318:4318 jaegertracing/jaeger:latest, " +
+  "then run the services with OTEL_DENO=true OTEL_EXPORTER_OTLP_ENDPOINT=http://localhost:4318";
+
+/** The `--help` text. */
+export const USAGE = `Usage: deno task traces [--jaeger URL] [--service NAME] [--limit N] [--since 15m|1h|2d]
+
+Reads recent traces from Jaeger's query API v3 and prints the measured cost of the edge -> gateway hop
+(p50/p95 communication ms, round trip, gateway compute, payload bytes per wire dtype) and the offload rate.
+
+  --jaeger URL     Jaeger's query service (the UI's URL)          (default: http://localhost:16686)
+  --service NAME   service whose traces are read                  (default: splitee-edge)
+  --limit N        most traces to read, 1..10000                  (default: 200)
+  --since D        how far back: 90s, 15m, 1h, 2d                 (default: 1h)
+
+No Jaeger running? ${JAEGER_HINT.replace("start Jaeger", "Start one")}.
+Exit codes: 0 done, 1 Jaeger unreachable or answering an error, 2 bad arguments.`;
 
 /** @throws {Error} naming every bad argument. */
 export function parseArgs(args: readonly string[]): TracesOptions {
@@ -87,7 +105,9 @@ export function parseArgs(args: readonly string[]): TracesOptions {
   if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) problems.push(`--limit must be an integer in 1..10000`);
   const sinceMs = parseDuration(values.since ?? "1h");
   if (sinceMs === null) problems.push(`--since must look like 90s, 15m, 1h or 2d, got ${values.since}`);
-  if (problems.length > 0) throw new Error(`${problems.join("\n")}\n${USAGE}`);
+  if (problems.length > 0) {
+    throw new Error(`${problems.join("; ")} (\`deno task traces --help\` prints the usage)`);
+  }
   return { jaeger: jaeger.replace(/\/+$/, ""), service: values.service ?? "splitee-edge", limit, sinceMs: sinceMs! };
 }
 
@@ -111,14 +131,41 @@ export function tracesUrl(options: TracesOptions, now: Date): URL {
 }
 
 /**
- * Fetches and flattens the spans of recent traces. A 404 (Jaeger's answer when nothing matches) is no spans.
- * @throws {Error} on another HTTP error or a body that is not OTLP/JSON.
+ * Whether a 404 body is Jaeger's own "no trace matches" answer (`{"error": {"httpCode": 404, ...}}` from the v3 HTTP
+ * API, or a gRPC-gateway status with code 5 NOT_FOUND) rather than a server that has no such path.
+ */
+export function isJaegerNotFound(body: string): boolean {
+  try {
+    // deno-lint-ignore no-explicit-any
+    const doc = JSON.parse(body) as any;
+    return doc?.error?.httpCode === 404 || doc?.code === 5;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Fetches and flattens the spans of recent traces. Jaeger's own 404 (nothing matches) is no spans.
+ * @throws {Error} when nothing answers (with how to start Jaeger), on another HTTP error (a 404 that is not Jaeger's
+ * included) or a body that is not OTLP/JSON.
  */
 export async function fetchSpans(options: TracesOptions, fetchFn: typeof fetch, now: Date): Promise<FlatSpan[]> {
   const url = tracesUrl(options, now);
-  const res = await fetchFn(url, { headers: { accept: "application/json" }, signal: AbortSignal.timeout(30_000) });
+  let res: Response;
+  try {
+    res = await fetchFn(url, { headers: { accept: "application/json" }, signal: AbortSignal.timeout(30_000) });
+  } catch (e) {
+    const why = e instanceof Error && e.name === "TimeoutError" ? "no answer in 30 s" : "nothing answers there";
+    throw new Error(`${why}; ${JAEGER_HINT}`);
+  }
   const text = await res.text();
-  if (res.status === 404) return [];
+  if (res.status === 404 && isJaegerNotFound(text)) return [];
+  if (res.status === 404) {
+    throw new Error(
+      `${url.origin}${url.pathname} answered 404: not Jaeger's query API v3 (Jaeger >= 1.35; --jaeger is the UI's URL, ` +
+        `port 16686)`,
+    );
+  }
   if (!res.ok) throw new Error(`Jaeger answered ${res.status} for ${url.pathname}: ${text.slice(0, 300)}`);
   return jsonDocuments(text).flatMap((doc) => flattenOtlp((doc as { result?: unknown }).result ?? doc));
 }
@@ -276,7 +323,7 @@ export async function main(
   try {
     options = parseArgs(args);
   } catch (err) {
-    error((err as Error).message);
+    error(errorLine("traces", err));
     return 2;
   }
   try {
@@ -284,9 +331,11 @@ export async function main(
     print(formatSummary(summarize(spans), options));
     return 0;
   } catch (err) {
-    error(`cannot read traces from ${options.jaeger}: ${err instanceof Error ? err.message : err}`);
+    error(
+      errorLine("traces", `cannot read traces from ${options.jaeger}: ${err instanceof Error ? err.message : err}`),
+    );
     return 1;
   }
 }
 
-if (import.meta.main) Deno.exit(await main(Deno.args));
+if (import.meta.main) Deno.exit(await cliExitCode("traces", USAGE, main, Deno.args));

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { ATTR, SPAN } from "../shared/tracing.ts";
-import { jsonDocuments, main, parseArgs, parseDuration, percentile } from "./traces.ts";
+import { cliExitCode } from "./cli.ts";
+import { isJaegerNotFound, jsonDocuments, main, parseArgs, parseDuration, percentile, USAGE } from "./traces.ts";
 
 const NOW = new Date("2026-11-29T12:00:00.000Z");
 const T0 = BigInt(NOW.getTime() - 600_000) * 1_000_000n;
@@ -151,7 +152,7 @@ Deno.test("deno task traces fails with exit 1 on a Jaeger error and exit 2 on ba
       /--limit must be/,
       /--since must look like/,
       /--jaeger: not an http/,
-      /usage:/,
+      /`deno task traces --help` prints the usage/,
     ]
   ) {
     assert.match(errors[0]!, what);
@@ -176,4 +177,38 @@ Deno.test("parseArgs(), parseDuration(), percentile() and jsonDocuments() handle
   assert.ok(Math.abs(percentile([10, 20], 0.95) - 19.5) < 1e-12);
   assert.deepEqual(jsonDocuments('{"a":"}{"}\n{"b":[{"c":1}]}'), [{ a: "}{" }, { b: [{ c: 1 }] }]);
   assert.throws(() => jsonDocuments('{"a":'), /not complete JSON/);
+});
+
+Deno.test("deno task traces: --help prints the usage; a 404 that is not Jaeger's and no Jaeger at all are errors", async () => {
+  const printed: string[] = [];
+  assert.equal(await cliExitCode("traces", USAGE, main, ["--help"], { print: (l) => printed.push(l) }), 0);
+  assert.match(printed.join("\n"), /^Usage: deno task traces/);
+  assert.match(printed.join("\n"), /docker run .*jaegertracing\/jaeger/);
+
+  // A web server without Jaeger's API: its 404 page is an error, not "0 trace(s)".
+  const other = fakeJaeger(() => new Response("<h1>Not Found</h1>", { status: 404 }));
+  try {
+    const errors: string[] = [];
+    assert.equal(await main(["--jaeger", other.url], { error: (l) => errors.push(l), print: () => {} }), 1);
+    assert.equal(errors.length, 1);
+    assert.match(errors[0]!, /^traces: cannot read traces from .*answered 404: not Jaeger's query API v3/);
+  } finally {
+    await other.close();
+  }
+
+  // Nothing listening: the error says how to start Jaeger.
+  const closed = fakeJaeger(() => new Response("unused"));
+  const url = closed.url;
+  await closed.close();
+  const errors: string[] = [];
+  assert.equal(await main(["--jaeger", url], { error: (l) => errors.push(l), print: () => {} }), 1);
+  assert.equal(errors.length, 1);
+  assert.match(errors[0]!, /nothing answers there; start Jaeger with: docker run .*jaegertracing\/jaeger:latest/);
+});
+
+Deno.test("isJaegerNotFound() accepts Jaeger's own not-found bodies only", () => {
+  assert.equal(isJaegerNotFound(JSON.stringify({ error: { httpCode: 404, message: "trace not found" } })), true);
+  assert.equal(isJaegerNotFound(JSON.stringify({ code: 5, message: "trace not found" })), true);
+  assert.equal(isJaegerNotFound("404 page not found"), false);
+  assert.equal(isJaegerNotFound(JSON.stringify({ detail: "Not Found" })), false);
 });
