@@ -224,7 +224,8 @@ async function run(deps: ClassifierDeps, input: ClassifyInput): Promise<Classifi
   let observation: Observation = { arm: decision.arm, confidences: observed, lambda: cost.lambda, o: cost.o };
   if (finalConfidence !== undefined) observation = { ...observation, finalConfidence };
   try {
-    store.apply((s) => policy.update(s, observation));
+    // Answers only once the update is within the store's loss bound (backpressure when KV commits are slow).
+    await store.applyBounded((s) => policy.update(s, observation));
   } catch (error) {
     // The answer stands; a step the policy rejects (a bug, never bad input) must not fail the request.
     console.error("edge: policy update failed:", error instanceof Error ? error.message : error);

@@ -13,9 +13,14 @@
  * re-read cost a third to a half of a flush's CPU: docs/benchmarks.md); with `syncMs` = 0 each flush re-reads.
  *
  * Durability: a flush starts when `flushEvery` updates are pending or `flushMs` after the first pending one, and on
- * {@linkcode PolicyStore.close}. A batch is one atomic commit, so a crash never leaves a half-written state. A SIGKILL
- * loses at most the pending updates plus one uncommitted batch: fewer than `2 * flushEvery` updates, all from the
- * last `flushMs` (+ one commit). With the defaults (8, 500 ms): at most 15 updates. SIGTERM (close) loses none.
+ * {@linkcode PolicyStore.close}. A batch is one atomic commit, so a crash never leaves a half-written state. The loss
+ * bound is enforced, not hoped for: {@linkcode PolicyStore.applyBounded} (what the edge's request path uses) applies
+ * the step at once but resolves only when at most `maxUncommitted` updates, its own included, are not yet committed,
+ * so a caller that answers after it resolves has at most `maxUncommitted` answered updates at risk whatever the
+ * commit latency (a slow disk slows answers down instead: backpressure). A SIGKILL therefore loses at most
+ * `maxUncommitted` answered updates (default `2 * flushEvery - 1`: 15 with the default `flushEvery` of 8). The wait
+ * ends early when a commit fails or takes longer than `maxWaitMs` (the KV is failing: the answer is not held hostage
+ * to it; `stats().unbounded` counts those answers). SIGTERM (close) loses none.
  * @module
  */
 
@@ -49,6 +54,17 @@ export interface PolicyStoreOptions {
    */
   readonly syncMs?: number;
   /**
+   * Most updates that may be applied but not committed when {@linkcode PolicyStore.applyBounded} resolves (the SIGKILL
+   * loss bound); at least `flushEvery`.
+   * @default {2 * flushEvery - 1}
+   */
+  readonly maxUncommitted?: number;
+  /**
+   * Longest {@linkcode PolicyStore.applyBounded} waits for a commit before it resolves anyway (the KV is failing).
+   * @default {10000}
+   */
+  readonly maxWaitMs?: number;
+  /**
    * Called when a flush or a read fails (the batch is kept and retried).
    * @default {console.error}
    */
@@ -65,6 +81,16 @@ export interface PolicyStoreStats {
   readonly flushes: number;
   /** Failed flushes or reads. */
   readonly errors: number;
+  /** Calls of {@linkcode PolicyStore.applyBounded} waiting for a commit now (backpressure). */
+  readonly waiting: number;
+  /** Calls of {@linkcode PolicyStore.applyBounded} that resolved past the bound (a commit failed or took too long). */
+  readonly unbounded: number;
+}
+
+/** A caller of {@linkcode PolicyStore.applyBounded} waiting until update `seq` is within the bound. */
+interface Waiter {
+  readonly seq: number;
+  readonly release: () => void;
 }
 
 /** A policy state kept in Deno KV; see the module docs for the merge and durability rules. */
@@ -82,6 +108,11 @@ export class PolicyStore {
   #syncTimer: ReturnType<typeof setInterval> | undefined;
   #flushing: Promise<void> | undefined;
   #closed = false;
+  /** Sequence number of the last applied update; committed updates are always the prefix `1..#committedSeq`. */
+  #seq = 0;
+  #committedSeq = 0;
+  #waiters: Waiter[] = [];
+  #unbounded = 0;
   readonly #opts: Required<PolicyStoreOptions>;
   readonly #empty: PolicyState;
 
@@ -95,13 +126,19 @@ export class PolicyStore {
 
   /** Opens the store and reads the shared totals (an empty state when the KV holds none). */
   static async open(options: PolicyStoreOptions): Promise<PolicyStore> {
+    const flushEvery = options.flushEvery ?? 8;
     const opts: Required<PolicyStoreOptions> = {
-      flushEvery: 8,
+      flushEvery,
       flushMs: 500,
       syncMs: 1000,
+      maxUncommitted: 2 * flushEvery - 1,
+      maxWaitMs: 10_000,
       onError: (e) => console.error("policy store:", e instanceof Error ? e.message : e),
       ...options,
     };
+    if (!(opts.maxUncommitted >= opts.flushEvery)) {
+      throw new RangeError(`maxUncommitted (${opts.maxUncommitted}) must be at least flushEvery (${opts.flushEvery})`);
+    }
     const store = new PolicyStore(opts, await readTotals(opts.kv, opts.prefix, opts.shape));
     if (opts.syncMs > 0) {
       store.#syncTimer = setInterval(() => void store.sync().catch(() => {}), opts.syncMs);
@@ -125,9 +162,53 @@ export class PolicyStore {
     this.#pending = mergeDelta(this.#pending, diffState(before, after));
     this.#pendingCount++;
     this.#updates++;
+    this.#seq++;
     if (this.#pendingCount >= this.#opts.flushEvery) void this.flush().catch(() => {});
     else this.#armFlushTimer();
     return after;
+  }
+
+  /**
+   * {@linkcode apply}, then waits until at most `maxUncommitted` updates up to this one are uncommitted (at once when
+   * that already holds). Answer a request only after this resolves, and a SIGKILL loses at most `maxUncommitted`
+   * answered updates whatever the KV's commit latency. Resolves early (counted in `stats().unbounded`) when a commit
+   * fails or the wait passes `maxWaitMs`.
+   */
+  async applyBounded(step: (state: PolicyState) => PolicyState): Promise<PolicyState> {
+    const after = this.apply(step);
+    const seq = this.#seq;
+    if (seq - this.#committedSeq <= this.#opts.maxUncommitted) return after;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.#waiters = this.#waiters.filter((w) => w !== waiter);
+        this.#unbounded++;
+        resolve();
+      }, this.#opts.maxWaitMs);
+      const waiter = {
+        seq,
+        release: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      };
+      this.#waiters.push(waiter);
+    });
+    return after;
+  }
+
+  /** Releases the waiters now within the bound, or all of them (`failed`: a commit failed, the bound cannot hold). */
+  #releaseWaiters(failed: boolean): void {
+    if (this.#waiters.length === 0) return;
+    const limit = this.#committedSeq + this.#opts.maxUncommitted;
+    const keep: Waiter[] = [];
+    for (const w of this.#waiters) {
+      if (w.seq <= limit) w.release();
+      else if (failed) {
+        this.#unbounded++;
+        w.release();
+      } else keep.push(w);
+    }
+    this.#waiters = keep;
   }
 
   /** Writes the pending updates (one atomic commit), then re-reads the shared totals when `syncMs` is 0. Serialised. */
@@ -150,6 +231,8 @@ export class PolicyStore {
         const result = await op.commit();
         if (!result.ok) throw new Error("KV commit of policy deltas was rejected");
         committed = true;
+        this.#committedSeq += this.#inflightCount;
+        this.#releaseWaiters(false);
         this.#flushes++;
         this.#generation++;
         this.#base = this.#opts.syncMs > 0
@@ -170,6 +253,7 @@ export class PolicyStore {
         this.#inflight = this.#empty;
         this.#inflightCount = 0;
         this.#errors++;
+        if (!committed) this.#releaseWaiters(true);
         this.#opts.onError(error);
         throw error;
       }
@@ -201,6 +285,8 @@ export class PolicyStore {
       pending: this.#pendingCount + this.#inflightCount,
       flushes: this.#flushes,
       errors: this.#errors,
+      waiting: this.#waiters.length,
+      unbounded: this.#unbounded,
     };
   }
 

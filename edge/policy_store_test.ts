@@ -163,3 +163,136 @@ Deno.test("PolicyStore with periodic syncs counts its own flush locally and sees
     }
   });
 });
+
+/** Holds every KV commit of `kv` until `release()` (injected commit latency), counting commits started. */
+function holdCommits(kv: Deno.Kv) {
+  const realAtomic = kv.atomic.bind(kv);
+  const held: (() => void)[] = [];
+  let started = 0;
+  let fail = false;
+  kv.atomic = () => {
+    const op = realAtomic();
+    const commit = op.commit.bind(op);
+    op.commit = async () => {
+      started++;
+      await new Promise<void>((resolve) => held.push(resolve));
+      if (fail) throw new Error("KV unavailable");
+      return await commit();
+    };
+    return op;
+  };
+  return {
+    get started() {
+      return started;
+    },
+    /** Lets the commits started so far finish (`asFailure`: they throw instead). */
+    release(asFailure = false) {
+      fail = asFailure;
+      for (const r of held.splice(0)) r();
+    },
+    restore() {
+      kv.atomic = realAtomic;
+    },
+  };
+}
+
+/** Lets pending promise callbacks (and KV calls that are not held) run. */
+const settle = () => new Promise((r) => setTimeout(r, 20));
+
+Deno.test("PolicyStore.applyBounded never leaves more than maxUncommitted answered updates while commits are slow", async () => {
+  const kv = await Deno.openKv(":memory:");
+  const hold = holdCommits(kv);
+  const store = await PolicyStore.open({ kv, prefix: PREFIX, shape: SHAPE, flushEvery: 4, flushMs: 60_000, syncMs: 0 });
+  try {
+    expect(store.stats()).toMatchObject({ waiting: 0, unbounded: 0 });
+    let answered = 0;
+    const bounded = () => store.applyBounded(step(1, 0.5)).then(() => answered++);
+    // Concurrent "requests"; every commit is held until released, as on a disk under heavy write load.
+    const calls = Array.from({ length: 10 }, bounded);
+    await settle();
+    expect(hold.started).toBe(1); // the first batch (all 10) is being committed, one commit at a time
+    expect(answered).toBe(7); // maxUncommitted = 2 * 4 - 1: the rest wait for the commit (backpressure)
+    calls.push(...Array.from({ length: 20 }, bounded));
+    await settle();
+    expect(answered).toBe(7);
+    expect(store.stats()).toMatchObject({ updates: 30, pending: 30, waiting: 23 });
+    hold.release();
+    await settle();
+    // 10 committed: updates up to 17 may be answered; the next commit (the 20 others) is held.
+    expect(hold.started).toBe(2);
+    expect((await readTotals(kv, PREFIX, SHAPE)).t).toBe(10);
+    expect(answered).toBe(17);
+    hold.release();
+    await Promise.all(calls);
+    expect(answered).toBe(30);
+    expect((await readTotals(kv, PREFIX, SHAPE)).t).toBe(30);
+    expect(store.stats()).toMatchObject({ pending: 0, waiting: 0, unbounded: 0, errors: 0 });
+  } finally {
+    hold.restore();
+    await store.close();
+    kv.close();
+  }
+});
+
+Deno.test("PolicyStore.applyBounded resolves at once within the bound and lets waiters go when a commit fails", async () => {
+  const kv = await Deno.openKv(":memory:");
+  const hold = holdCommits(kv);
+  const errors: unknown[] = [];
+  const store = await PolicyStore.open({
+    kv,
+    prefix: PREFIX,
+    shape: SHAPE,
+    flushEvery: 2,
+    maxUncommitted: 3,
+    flushMs: 60_000,
+    syncMs: 0,
+    onError: (e) => errors.push(e),
+  });
+  try {
+    let answered = 0;
+    const calls = Array.from({ length: 5 }, () => store.applyBounded(step(2, 1)).then(() => answered++));
+    await settle();
+    expect(answered).toBe(3);
+    expect(store.stats().waiting).toBe(2);
+    hold.release(true); // the KV fails: the answers are not held hostage to it
+    await Promise.all(calls);
+    expect(store.stats()).toMatchObject({ waiting: 0, unbounded: 2, pending: 5, errors: 1 });
+    expect(errors).toHaveLength(1);
+    await settle(); // the retry (a flush queued by the 3rd-5th update) is now committing, held
+    hold.release();
+    await store.flush();
+    expect((await readTotals(kv, PREFIX, SHAPE)).t).toBe(5); // nothing lost once the KV is back
+  } finally {
+    hold.restore();
+    await store.close();
+    kv.close();
+  }
+});
+
+Deno.test("PolicyStore.applyBounded gives up waiting after maxWaitMs when a commit hangs", async () => {
+  const kv = await Deno.openKv(":memory:");
+  const hold = holdCommits(kv);
+  const store = await PolicyStore.open({
+    kv,
+    prefix: PREFIX,
+    shape: SHAPE,
+    flushEvery: 1,
+    maxUncommitted: 1,
+    maxWaitMs: 30,
+    flushMs: 60_000,
+    syncMs: 0,
+    onError: () => {},
+  });
+  try {
+    await store.applyBounded(step(1, 0)); // within the bound: at once
+    await store.applyBounded(step(1, 0)); // 2 uncommitted > 1: waits 30 ms, then goes on
+    expect(store.stats()).toMatchObject({ unbounded: 1, waiting: 0 });
+    await expect(PolicyStore.open({ kv, prefix: PREFIX, shape: SHAPE, flushEvery: 4, maxUncommitted: 3 })).rejects
+      .toThrow("maxUncommitted");
+  } finally {
+    hold.release();
+    hold.restore();
+    await store.close();
+    kv.close();
+  }
+});
