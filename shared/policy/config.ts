@@ -10,8 +10,14 @@ export type PolicyMode = "observed" | "paper";
 
 /** Options accepted by {@linkcode resolveConfig}. */
 export interface PolicyOptions {
-  /** Number of layers L; the arms are the split layers 1..L. */
+  /** Number of layers L; the arms are the split layers 1..L (1..`maxArm` when that is set). */
   readonly layers: number;
+  /**
+   * The deepest split layer K the device may play (an edge that holds only layers 1..K). Arms are 1..K; when K < L,
+   * arm K is an ordinary split (exit when confident, else offload): nothing runs layers past K on the device.
+   * @default layers
+   */
+  readonly maxArm?: number;
   /** Confidence threshold alpha in [0, 1]: exit on the device when `C_i >= alpha`. */
   readonly alpha: number;
   /**
@@ -86,6 +92,12 @@ export function resolveConfig(options: PolicyOptions): PolicyConfig {
     return v;
   };
   const layers = num("layers", undefined, (v) => Number.isInteger(v) && v >= 1, "an integer >= 1");
+  const maxArm = num(
+    "maxArm",
+    Number.isFinite(layers) ? layers : 1,
+    (v) => Number.isInteger(v) && v >= 1 && !(v > layers),
+    `an integer in 1..layers (${Number.isFinite(layers) ? layers : "L"})`,
+  );
   const alpha = num("alpha", undefined, (v) => v >= 0 && v <= 1, "a number in [0, 1]");
   const lambda = num("lambda", 0.1, (v) => v >= 0, "a finite number >= 0");
   const offload = num("o", 0.5, (v) => v >= 0, "a finite number >= 0");
@@ -104,9 +116,13 @@ export function resolveConfig(options: PolicyOptions): PolicyConfig {
   if (typeof adaptiveCosts !== "boolean") {
     problems.push(`adaptiveCosts must be a boolean (got ${describe(adaptiveCosts)})`);
   }
+  if (mode === "paper" && maxArm < layers) {
+    problems.push(`paper mode replays every arm 1..L, so maxArm must equal layers (got ${maxArm} < ${layers})`);
+  }
   if (problems.length > 0) throw new PolicyConfigError(problems);
   return Object.freeze({
     layers,
+    maxArm,
     alpha,
     lambda,
     o: offload,

@@ -5,6 +5,7 @@ Deno.test("resolveConfig() fills the documented defaults and freezes the result"
   const c = resolveConfig({ layers: 12, alpha: 0.7 });
   assert.deepEqual(c, {
     layers: 12,
+    maxArm: 12,
     alpha: 0.7,
     lambda: 0.1,
     o: 0.5,

@@ -24,7 +24,8 @@ const isCost = (v: unknown): v is number => typeof v === "number" && Number.isFi
 export function checkObservation(obs: Observation, config: PolicyConfig): void {
   const L = config.layers;
   const { arm, confidences } = obs;
-  if (!Number.isInteger(arm) || arm < 1 || arm > L) throw new ObservationError(`arm ${arm} is outside 1..${L}`);
+  const K = config.maxArm;
+  if (!Number.isInteger(arm) || arm < 1 || arm > K) throw new ObservationError(`arm ${arm} is outside 1..${K}`);
   const m = confidences?.length;
   if (!Number.isInteger(m) || m < 1 || m > L) {
     throw new ObservationError(`confidences must hold 1..${L} values (got ${m})`);

@@ -56,8 +56,8 @@ export function ucbPolicy(name: string, config: PolicyConfig): Policy {
  * (no side information), so its decisions can be logged like the bandit's.
  */
 export function fixedArmPolicy(name: string, config: PolicyConfig, arm: number, exitRule: ExitRule): Policy {
-  if (!Number.isInteger(arm) || arm < 1 || arm > config.layers) {
-    throw new RangeError(`Fixed arm ${arm} is outside 1..${config.layers}`);
+  if (!Number.isInteger(arm) || arm < 1 || arm > config.maxArm) {
+    throw new RangeError(`Fixed arm ${arm} is outside 1..${config.maxArm}`);
   }
   const own: PolicyConfig = Object.freeze({ ...config, mode: "observed", sideInfo: false, exitRule });
   const decision: Decision = Object.freeze({ arm, exitRule, scores: Object.freeze([]), reason: "fixed" });

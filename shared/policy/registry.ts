@@ -50,14 +50,17 @@ const FACTORIES: Readonly<Record<string, Factory>> = {
     exitRule: "first-confident",
     adaptiveCosts: true,
   }),
+  // With a device that holds only layers 1..K < L, "final" runs 1..K and offloads every sample (final-layer answers).
   "final": (options) => {
     const config = resolveConfig(options);
-    return fixedArmPolicy("final", config, config.layers, "split");
+    return config.maxArm < config.layers
+      ? fixedArmPolicy("final", config, config.maxArm, "never")
+      : fixedArmPolicy("final", config, config.layers, "split");
   },
   "offload-all": (options) => fixedArmPolicy("offload-all", resolveConfig(options), 1, "never"),
   "random": (options, context) => {
     const config = resolveConfig(options);
-    return fixedArmPolicy("random", config, 1 + context.prng.nextInt(config.layers), "split");
+    return fixedArmPolicy("random", config, 1 + context.prng.nextInt(config.maxArm), "split");
   },
   "oracle": (options, context) => {
     const config = resolveConfig(options);
@@ -65,11 +68,14 @@ const FACTORIES: Readonly<Record<string, Factory>> = {
     if (!means || means.length !== config.layers || !means.every(Number.isFinite)) {
       throw new PolicyConfigError([`oracle needs hindsightMeans: ${config.layers} finite mean rewards`]);
     }
+    if (config.maxArm < config.layers) {
+      throw new PolicyConfigError(["oracle replays the whole model (maxArm = layers)"]);
+    }
     return fixedArmPolicy("oracle", config, firstMax(means) + 1, "split");
   },
   "early-exit": (options) => {
     const config = resolveConfig(options);
-    return fixedArmPolicy("early-exit", config, config.layers, "first-confident");
+    return fixedArmPolicy("early-exit", config, config.maxArm, "first-confident");
   },
 };
 
@@ -100,7 +106,7 @@ export function createPolicy(name: string, options: PolicyOptions | PolicyConfig
   const factory = Object.hasOwn(FACTORIES, name) ? FACTORIES[name] : undefined;
   if (factory) return factory(options, context);
   const config = resolveConfig(options);
-  const arm = fixedArm(name, config.layers);
-  if (arm === undefined) throw new UnknownPolicyError(name, config.layers);
+  const arm = fixedArm(name, config.maxArm);
+  if (arm === undefined) throw new UnknownPolicyError(name, config.maxArm);
   return fixedArmPolicy(name, config, arm, "split");
 }

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { createPrng } from "../prng.ts";
 import { PolicyConfigError } from "./config.ts";
+import { nextAction } from "./outcome.ts";
 import { createPolicy, DEFAULT_POLICIES, isPolicyName, POLICY_NAMES, UnknownPolicyError } from "./registry.ts";
 import { replayRows, TINY } from "./testing.ts";
 
@@ -89,4 +90,36 @@ Deno.test("createPolicy() errors name the problem", () => {
   );
   assert.throws(() => createPolicy("oracle", OPTIONS, ctx), PolicyConfigError);
   assert.throws(() => createPolicy("splitee", { layers: 3, alpha: 2 }, ctx), /alpha must be a number in \[0, 1\]/);
+});
+
+Deno.test("maxArm: a device holding layers 1..K plays only arms 1..K, and arm K offloads like any split below L", () => {
+  const prng = createPrng(1);
+  const options = { layers: 12, maxArm: 4, alpha: 0.9 };
+  const s = createPolicy("splitee-s", options, { prng });
+  assert.equal(s.config.maxArm, 4);
+  let state = s.initialState();
+  const first = s.decide(state, prng);
+  assert.equal(first.arm, 4, "SplitEE-S initialises from the deepest arm it may play");
+  assert.equal(first.scores.length, 4);
+  // Exit 4 is unsure: the device offloads after layer 4 and learns C_L from the gateway.
+  assert.equal(nextAction(first, 4, 0.6, s.config), "offload");
+  assert.equal(nextAction(first, 4, 0.95, s.config), "exit");
+  state = s.update(state, { arm: 4, confidences: [0.5, 0.6, 0.7, 0.6], finalConfidence: 0.99 });
+  assert.deepEqual(state.counts.slice(0, 5), [1, 1, 1, 1, 0]);
+  for (let i = 0; i < 50; i++) {
+    const d = s.decide(state, prng);
+    assert.ok(d.arm >= 1 && d.arm <= 4);
+    state = s.update(state, { arm: d.arm, confidences: [0.5, 0.6, 0.7, 0.6].slice(0, d.arm), finalConfidence: 0.99 });
+  }
+  assert.throws(() => s.update(state, { arm: 5, confidences: [0.5, 0.5, 0.5, 0.5, 0.5] }), /outside 1\.\.4/);
+  const final = createPolicy("final", options, { prng });
+  assert.deepEqual([final.decide(state, prng).arm, final.decide(state, prng).exitRule], [4, "never"]);
+  assert.equal(createPolicy("early-exit", options, { prng }).decide(state, prng).arm, 4);
+  assert.equal(createPolicy("fixed-4", options, { prng }).decide(state, prng).arm, 4);
+  assert.throws(() => createPolicy("fixed-5", options, { prng }), /Unknown policy/);
+  assert.throws(() => createPolicy("splitee-paper", options, { prng }), /maxArm must equal layers/);
+  assert.throws(
+    () => createPolicy("splitee", { ...options, maxArm: 13 }, { prng }),
+    /maxArm must be an integer in 1\.\.layers/,
+  );
 });

@@ -15,6 +15,7 @@ import { firstMax, ucbIndex } from "./ucb.ts";
 
 /**
  * Picks the split layer for the next sample.
+ * - Only arms 1..`maxArm` (default L) are played.
  * - An arm without observations is played first (`reason: "init"`): the shallowest such arm, except SplitEE-S in
  *   observed mode, which plays the deepest (arm L reveals `C_1..C_L`, so one sample initialises every arm).
  * - Otherwise the arm with the largest `mean + beta * sqrt(ln(t + 1) / N)`, ties to the shallower arm.
@@ -23,11 +24,11 @@ import { firstMax, ucbIndex } from "./ucb.ts";
  * @param costs current cost estimates (measured cost mode); only `adaptiveCosts` policies use them.
  */
 export function decide(state: PolicyState, config: PolicyConfig, _prng: Prng, costs?: Partial<Costs>): Decision {
-  const L = config.layers;
+  const K = config.maxArm;
   const { counts } = state;
   const deepestFirst = config.sideInfo && config.mode === "observed";
   let init = -1;
-  for (let i = 0; i < L; i++) {
+  for (let i = 0; i < K; i++) {
     if (!(counts[i]! > 0)) {
       init = i;
       if (!deepestFirst) break;
@@ -36,8 +37,8 @@ export function decide(state: PolicyState, config: PolicyConfig, _prng: Prng, co
   const round = state.t + 1;
   const lambda = costs?.lambda ?? config.lambda;
   const o = costs?.o ?? config.o;
-  const scores = new Array<number>(L);
-  for (let i = 0; i < L; i++) {
+  const scores = new Array<number>(K);
+  for (let i = 0; i < K; i++) {
     const n = counts[i]!;
     let mean = NaN;
     if (n > 0) {
