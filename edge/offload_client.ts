@@ -5,7 +5,8 @@
  * timeout that covers the response body, and measures the round trip, the gateway's compute time (its
  * `Server-Timing: compute;dur=` header, else `computeMs` in the body) and the communication time = round trip -
  * compute. Every failure is an {@linkcode OffloadError} with a `kind`; a {@linkcode CircuitBreaker} fails calls fast
- * while the gateway is known to be down and re-probes it after a cooldown.
+ * while the gateway is known to be down and re-probes it after a cooldown. Only gateway faults count against the
+ * breaker (no answer, timeout, 5xx or 429, a garbled 2xx); a 4xx rejection is a client/model mismatch and does not.
  * @module
  */
 
@@ -184,7 +185,10 @@ export class OffloadClient {
       breaker.success();
       return result;
     } catch (error) {
-      breaker.failure();
+      // A 4xx rejection (unknown model or version, auth, a body the gateway refuses) is a client or model mismatch
+      // that the gateway answered, not a gateway fault: it must not open the breaker that every model shares.
+      if (error instanceof OffloadError && error.kind === "rejected") breaker.release();
+      else breaker.failure();
       throw error;
     }
   }

@@ -165,3 +165,20 @@ Deno.test("OffloadClient in hmac mode signs the exact body with a timestamp inst
   expect(auth).toBeNull();
   expect(r.logits).toEqual([0.5, -1]);
 });
+
+Deno.test("OffloadClient does not count 4xx rejections (a client/model mismatch) against the breaker", async () => {
+  let status = 409;
+  let calls = 0;
+  const c = client(() => {
+    calls++;
+    return Promise.resolve(Response.json({ title: "Model mismatch" }, { status }));
+  });
+  for (let i = 0; i < 5; i++) expect((await failure(c.offload(INPUT))).kind).toBe("rejected");
+  expect(calls).toBe(5);
+  expect(c.breaker.snapshot()).toMatchObject({ state: "closed", consecutiveFailures: 0, opened: 0 });
+  // Faults still open it: 429 and 5xx are the gateway's.
+  status = 429;
+  expect((await failure(c.offload(INPUT))).kind).toBe("server-error");
+  expect((await failure(c.offload(INPUT))).kind).toBe("server-error");
+  expect(c.breaker.state).toBe("open");
+});
