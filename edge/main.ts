@@ -13,6 +13,7 @@
 import { parseManifest } from "../shared/manifest.ts";
 import { ConfigError, type EdgeConfig, loadConfig } from "./config.ts";
 import { createIdleGate } from "./idle_gate.ts";
+import { edgeMaxSplit } from "./model_info.ts";
 import { loadWebRunner, onWasmTrap } from "./runtime/onnx.ts";
 import { createEdgeService, type EdgeModel } from "./service.ts";
 
@@ -73,7 +74,7 @@ async function main(): Promise<number> {
       console.log(
         `edge: listening on http://${hostname}:${port} (models ${
           models.map((m) => `${m.manifest.id}@${m.manifest.version}`).join(", ")
-        }, policy ` +
+        }${config.maxSplit === undefined ? "" : `, layers 1..${config.maxSplit} on the edge`}, policy ` +
           `${edge.policy.name}, ${config.cost.mode} costs, gateway ${config.gateway.url}` +
           `${gatewayAuth}, KV ${config.kv.path ?? "Deno Deploy"})`,
       );
@@ -93,9 +94,11 @@ async function main(): Promise<number> {
   // session's creation, ~25-60 ms for a layer) instead of running alongside it: onnxruntime-web creates sessions on
   // the one JS thread, so an overlap delays the request and inflates its measured communication cost
   // (docs/benchmarks.md, "Through the real edge process" and "Link emulator").
+  // With EDGE_MAX_SPLIT = K only layers 1..K are ever opened: the rest of the model stays on disk (the gateway runs it).
   void (async () => {
     for (const m of models) {
-      for (const { layer } of m.manifest.segments) {
+      const maxSplit = edgeMaxSplit(config, m.manifest.layers);
+      for (const { layer } of m.manifest.segments.filter((s) => s.layer <= maxSplit)) {
         await gate.runWhenIdle(() => m.runner.preload([layer])); // the first call also opens the embedding
       }
     }

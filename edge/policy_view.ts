@@ -7,6 +7,7 @@
 
 import type { Manifest } from "../shared/manifest.ts";
 import type { Policy, PolicyState } from "../shared/policy/mod.ts";
+import { roundSignificant } from "../shared/math.ts";
 import { createPrng } from "../shared/prng.ts";
 import type { BreakerSnapshot } from "./circuit_breaker.ts";
 import type { CostMeter, CostSnapshot } from "./cost_meter.ts";
@@ -16,7 +17,13 @@ import type { RecentSummary, RecentWindow } from "./recent_window.ts";
 /** Statistics of one arm (split layer). */
 export interface ArmView {
   readonly arm: number;
+  /**
+   * Observations of this arm: the rounds that played it plus, for SplitEE-S, the side information of every round that
+   * played a deeper arm (a round at split 6 also observes arms 1..5), so arm 1 gains one per round.
+   */
   readonly pulls: number;
+  /** Requests of the recent window (this instance) for which the policy chose this split layer: the real pulls. */
+  readonly chosenRecently: number;
   readonly meanReward: number | null;
   readonly ucbIndex: number | null;
   /** Fraction of this arm's observations that offloaded (adaptive-cost policies only). */
@@ -64,12 +71,15 @@ export function policyView(s: PolicyViewSources): PolicyView {
   const costs = s.costs.costs();
   const decision = s.policy.decide(state, createPrng(0), costs);
   const config = s.policy.config;
-  const arms = state.counts.map((n, i): ArmView => ({
+  // Only the split layers this edge can play (1..maxArm: EDGE_MAX_SPLIT).
+  const chosen = s.recent.splitCounts();
+  const arms = state.counts.slice(0, config.maxArm).map((n, i): ArmView => ({
     arm: i + 1,
     pulls: n,
-    meanReward: n > 0 ? meanReward(state, i, config.adaptiveCosts, costs.lambda, costs.o) : null,
+    chosenRecently: chosen.get(i + 1) ?? 0,
+    meanReward: n > 0 ? roundSignificant(meanReward(state, i, config.adaptiveCosts, costs.lambda, costs.o)) : null,
     ucbIndex: finite(decision.scores[i]),
-    offloadRate: n > 0 && state.offloads ? state.offloads[i]! / n : null,
+    offloadRate: n > 0 && state.offloads ? roundSignificant(state.offloads[i]! / n) : null,
   }));
   let bestArm: number | null = null;
   for (const a of arms) {
@@ -92,8 +102,8 @@ export function policyView(s: PolicyViewSources): PolicyView {
     chosenReason: decision.reason,
     bestArm,
     arms,
-    costs: s.costs.snapshot(),
-    recent: s.recent.summary(),
+    costs: tidy(s.costs.snapshot()),
+    recent: tidy(s.recent.summary()),
     breaker: s.breaker(),
     store: s.store.stats(),
   };
@@ -108,5 +118,12 @@ function meanReward(state: PolicyState, i: number, adaptive: boolean, lambda: nu
 }
 
 function finite(x: number | undefined): number | null {
-  return x !== undefined && Number.isFinite(x) ? x : null;
+  return x !== undefined && Number.isFinite(x) ? roundSignificant(x) : null;
+}
+
+/** `value` with every number rounded to 12 significant digits (no float noise such as 0.30000000000000004). */
+function tidy<T>(value: T): T {
+  if (typeof value === "number") return roundSignificant(value) as T;
+  if (typeof value !== "object" || value === null) return value;
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, tidy(v)])) as T;
 }
