@@ -18,7 +18,7 @@ import type { Manifest } from "../shared/manifest.ts";
 import { softmax } from "../shared/math.ts";
 import { type EncodedSample, padBatch, rowsOf, runAllExits } from "../shared/model_io.ts";
 import type { SegmentRunner } from "../shared/tensor.ts";
-import { WordPieceTokenizer } from "../shared/tokenizer/mod.ts";
+import { manifestTokenizer, UnsupportedTokenizerError, type WordPieceTokenizer } from "../shared/tokenizer/mod.ts";
 import { countRows, InputError, parseLabelMap, readRows, type Row } from "./exits_input.ts";
 import { type ClassMerge, describeMerge, mergeProbs, parseMergeClasses } from "./exits_merge.ts";
 
@@ -125,15 +125,12 @@ function makeEncoder(
   vocabText: string,
   o: Options,
 ): { encode: (row: Row) => EncodedSample; padId: number } {
-  const t = manifest.tokenizer;
-  const sp = t.specialTokens;
-  if (!t.lowercase || !t.stripAccents || !t.htmlLineBreaks) {
-    throw new InputError(
-      `model ${manifest.id}: the tokenizer supports lowercase, stripAccents and htmlLineBreaks only`,
-    );
-  }
-  if (sp.pad !== "[PAD]" || sp.unk !== "[UNK]" || sp.cls !== "[CLS]" || sp.sep !== "[SEP]") {
-    throw new InputError(`model ${manifest.id}: unsupported special tokens ${JSON.stringify(sp)}`);
+  let tokenizer: WordPieceTokenizer;
+  try {
+    tokenizer = manifestTokenizer(manifest, vocabText);
+  } catch (e) {
+    if (e instanceof UnsupportedTokenizerError) throw new InputError(e.message);
+    throw e;
   }
   if ((manifest.task === "pair") !== (o.textPair !== undefined)) {
     throw new InputError(
@@ -142,9 +139,6 @@ function makeEncoder(
         : `model ${manifest.id} takes single texts: drop --text-pair`,
     );
   }
-  // A single text truncated longest-first keeps its head: head+tail with every piece in the head.
-  const headTokens = t.truncation === "head+tail" ? t.headTokens : manifest.maxLength - 2;
-  const tokenizer = new WordPieceTokenizer(vocabText, { maxLength: manifest.maxLength, headTokens });
   return { encode: (row) => tokenizer.encode(row.text, row.pair), padId: tokenizer.padId };
 }
 

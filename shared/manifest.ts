@@ -43,6 +43,42 @@ export interface EmbedSpec {
   readonly tokenTable: "float32" | "int8-rows";
 }
 
+/**
+ * What the layer segments compute, so a reader knows the model's equations (the runtimes run every kind the same way).
+ * Manifests written before the field existed describe the project's own models: {@linkcode PROJECT_ARCHITECTURE}.
+ */
+export interface ArchitectureSpec {
+  /** `pre-ln`: the project's own blocks; `post-ln`: BERT's (LayerNorm after each residual sum). */
+  readonly block: "pre-ln" | "post-ln";
+  readonly activation: "gelu-erf";
+  /** LayerNorm epsilon of the blocks. */
+  readonly layerNormEps: number;
+  /** `masked-mean`: mean over real tokens (the project's models); `first-token`: the `[CLS]` position (BERT). */
+  readonly exitPooling: "masked-mean" | "first-token";
+  /** What follows the pooling before the classifier: a dense layer + tanh (BERT's pooler), or nothing. */
+  readonly exitPooler: "dense-tanh" | "none";
+}
+
+/** The architecture of the project's own models (`models/pipeline/model.py`), the default of older manifests. */
+export const PROJECT_ARCHITECTURE: ArchitectureSpec = {
+  block: "pre-ln",
+  activation: "gelu-erf",
+  layerNormEps: 1e-6,
+  exitPooling: "masked-mean",
+  exitPooler: "dense-tanh",
+};
+
+/** Where an imported model's weights came from (`deno task import`); null for a model trained by this project. */
+export interface SourceInfo {
+  /** Checkpoint layout: `bert`, `deebert` or `elasticbert`. */
+  readonly layout: string;
+  /** Weights file read: `model.safetensors`, `pytorch_model.bin`, ... */
+  readonly weights: string;
+  /** Name of the checkpoint folder. */
+  readonly folder: string;
+  readonly description: string | null;
+}
+
 /** One layer segment: `(hidden, attention mask)` in, `(hidden, exit logits)` out. */
 export interface SegmentSpec {
   /** 1-based layer number. */
@@ -56,6 +92,11 @@ export interface SegmentSpec {
   readonly flopsPerToken: number;
   readonly attentionFlopsPerTokenPerPosition: number;
   readonly exitFlops: number;
+  /**
+   * Where the exit head's weights came from: `trained` by this project, the imported `checkpoint`'s own, or `random`
+   * (untrained: its logits mean nothing; only in timing-only models). @default "trained"
+   */
+  readonly exitSource: "trained" | "checkpoint" | "random";
 }
 
 /** How the exported checkpoint was trained (null for a model exported without a training report). */
@@ -93,6 +134,12 @@ export interface Manifest {
   /** sha256 (64 lowercase hex digits) of every file of the model, by file name. */
   readonly files: Readonly<Record<string, string>>;
   readonly training: TrainingInfo | null;
+  /** @default {@linkcode PROJECT_ARCHITECTURE} (manifests written before the field existed) */
+  readonly architecture: ArchitectureSpec;
+  /** @default null */
+  readonly source: SourceInfo | null;
+  /** Random weights somewhere: serve it to measure latency and memory, never to classify. @default false */
+  readonly timingOnly: boolean;
 }
 
 /** A manifest that does not follow the export contract; the message names the field. */
@@ -199,6 +246,37 @@ function parseSegment(value: unknown, i: number): SegmentSpec {
     flopsPerToken: num(s, "flopsPerToken", p),
     attentionFlopsPerTokenPerPosition: num(s, "attentionFlopsPerTokenPerPosition", p),
     exitFlops: num(s, "exitFlops", p),
+    exitSource: s.exitSource === undefined
+      ? "trained"
+      : oneOf(s, "exitSource", p, ["trained", "checkpoint", "random"] as const),
+  };
+}
+
+function parseArchitecture(value: unknown): ArchitectureSpec {
+  if (value === undefined) return PROJECT_ARCHITECTURE;
+  const a = obj(value, "architecture");
+  const p = "architecture.";
+  const eps = num(a, "layerNormEps", p);
+  if (eps <= 0) fail("architecture.layerNormEps", "a number > 0", eps);
+  return {
+    block: oneOf(a, "block", p, ["pre-ln", "post-ln"] as const),
+    activation: oneOf(a, "activation", p, ["gelu-erf"] as const),
+    layerNormEps: eps,
+    exitPooling: oneOf(a, "exitPooling", p, ["masked-mean", "first-token"] as const),
+    exitPooler: oneOf(a, "exitPooler", p, ["dense-tanh", "none"] as const),
+  };
+}
+
+function parseSource(value: unknown): SourceInfo | null {
+  if (value === undefined || value === null) return null;
+  const o = obj(value, "source");
+  const d = o.description;
+  if (d !== null && d !== undefined && typeof d !== "string") fail("source.description", "a string or null", d);
+  return {
+    layout: str(o, "layout", "source."),
+    weights: str(o, "weights", "source."),
+    folder: str(o, "folder", "source."),
+    description: typeof d === "string" ? d : null,
   };
 }
 
@@ -301,6 +379,9 @@ export function parseManifest(json: unknown): Manifest {
     dtype,
     files,
     training: parseTraining(m.training),
+    architecture: parseArchitecture(m.architecture),
+    source: parseSource(m.source),
+    timingOnly: m.timingOnly === undefined ? false : bool(m, "timingOnly", ""),
   };
 }
 

@@ -4,6 +4,7 @@ import {
   ModelIntegrityError,
   modelVersion,
   parseManifest,
+  PROJECT_ARCHITECTURE,
   sha256Hex,
   verifyModelFile,
 } from "./manifest.ts";
@@ -47,6 +48,44 @@ Deno.test("parseManifest() accepts a valid manifest and returns typed fields", (
     parseManifest({ ...valid(), embed: { ...(valid().embed as object), tokenTable: "int8-rows" } }).embed.tokenTable,
     "int8-rows",
   );
+});
+
+Deno.test("parseManifest() reads an imported model's architecture, source and timing-only flag", () => {
+  const old = parseManifest(valid());
+  assert.deepEqual(old.architecture, PROJECT_ARCHITECTURE, "older manifests describe the project's own models");
+  assert.equal(old.source, null);
+  assert.equal(old.timingOnly, false);
+  assert.equal(old.segments[0]!.exitSource, "trained");
+  const imported: Any = valid();
+  imported.architecture = {
+    block: "post-ln",
+    activation: "gelu-erf",
+    layerNormEps: 1e-12,
+    exitPooling: "first-token",
+    exitPooler: "dense-tanh",
+  };
+  imported.source = { layout: "deebert", weights: "model.safetensors", folder: "ckpt", description: null };
+  imported.timingOnly = true;
+  imported.segments[0].exitSource = "random";
+  imported.segments[1].exitSource = "checkpoint";
+  const m = parseManifest(imported);
+  assert.equal(m.architecture.block, "post-ln");
+  assert.equal(m.architecture.exitPooling, "first-token");
+  assert.deepEqual(m.source, { layout: "deebert", weights: "model.safetensors", folder: "ckpt", description: null });
+  assert.equal(m.timingOnly, true);
+  assert.deepEqual(m.segments.map((s) => s.exitSource), ["random", "checkpoint"]);
+  const bad = (mutate: (m: Any) => void, message: string) =>
+    rejects((m: Any) => {
+      m.architecture = structuredClone(imported.architecture);
+      m.source = structuredClone(imported.source);
+      mutate(m);
+    }, message);
+  bad((m) => (m.architecture.block = "rms"), 'manifest.json: architecture.block must be one of "pre-ln", "post-ln"');
+  bad((m) => (m.architecture.exitPooling = "max"), "manifest.json: architecture.exitPooling must be one of");
+  bad((m) => (m.architecture.layerNormEps = 0), "manifest.json: architecture.layerNormEps must be a number > 0");
+  bad((m) => delete m.source.weights, "manifest.json: source.weights must be a non-empty string");
+  bad((m) => (m.timingOnly = "yes"), "manifest.json: timingOnly must be a boolean");
+  bad((m) => (m.segments[0].exitSource = "guessed"), "manifest.json: segments[0].exitSource must be one of");
 });
 
 Deno.test("parseManifest() names the bad field in its error", () => {

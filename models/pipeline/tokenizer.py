@@ -49,9 +49,14 @@ def _is_cjk(cp):
     )
 
 
-def basic_tokenize(text):
-    """Normalise and split text into words and punctuation (steps 1-5 above)."""
-    text = _BR.sub(" ", text)
+def basic_tokenize(text, lowercase=True, html_line_breaks=True):
+    """Normalise and split text into words and punctuation (steps 1-5 above).
+
+    `html_line_breaks=False` skips step 1; `lowercase=False` skips step 4 (a cased BERT vocabulary: no lower-casing,
+    accents kept), as imported checkpoints need (hf_import.py).
+    """
+    if html_line_breaks:
+        text = _BR.sub(" ", text)
     out = []
     for ch in text:
         cp = ord(ch)
@@ -63,9 +68,10 @@ def basic_tokenize(text):
             out.append(" " + ch + " ")
         else:
             out.append(ch)
-    text = "".join(out).lower()
-    text = unicodedata.normalize("NFD", text)
-    text = "".join(ch for ch in text if unicodedata.category(ch) != "Mn")
+    text = "".join(out)
+    if lowercase:
+        text = unicodedata.normalize("NFD", text.lower())
+        text = "".join(ch for ch in text if unicodedata.category(ch) != "Mn")
     tokens = []
     for word in text.split(" "):
         if not word:
@@ -111,7 +117,8 @@ def wordpiece(word, vocab):
 class Tokenizer:
     """WordPiece tokenizer over a vocab.txt (one token per line, id = line number)."""
 
-    def __init__(self, vocab_path):
+    def __init__(self, vocab_path, lowercase=True, html_line_breaks=True):
+        self.lowercase, self.html_line_breaks = lowercase, html_line_breaks
         with open(vocab_path, encoding="utf-8") as f:
             self.itos = [line.rstrip("\n") for line in f]
         self.vocab = {t: i for i, t in enumerate(self.itos)}
@@ -125,7 +132,7 @@ class Tokenizer:
         """Token ids of a text, no special tokens, no truncation."""
         ids = []
         cache = self._cache
-        for word in basic_tokenize(text):
+        for word in basic_tokenize(text, self.lowercase, self.html_line_breaks):
             got = cache.get(word)
             if got is None:
                 got = [self.vocab[p] for p in wordpiece(word, self.vocab)]

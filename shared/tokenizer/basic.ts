@@ -43,15 +43,30 @@ function fold(text: string, ascii: boolean): string {
   return out;
 }
 
+/** Normalisation switches of {@linkcode basicTokenize} (the manifest's `tokenizer` settings). */
+export interface BasicTokenizeOptions {
+  /**
+   * Lower-case, NFD and drop non-spacing marks (an uncased BERT vocabulary); `false` keeps case and accents (a cased
+   * one). @default true
+   */
+  readonly lowercase?: boolean;
+  /** Turn `<br />` HTML line breaks into spaces (the project's own models; BERT does not). @default true */
+  readonly htmlLineBreaks?: boolean;
+}
+
 /**
  * Steps 1-4: HTML line breaks and whitespace to spaces, controls and U+FFFD dropped, CJK spaced, then lower-case,
  * NFD and marks removed. Code points unassigned in the reference's Unicode version pass through unchanged and are
  * folded around rather than with their neighbours: Python gives them no case, no decomposition and combining class
  * 0, so they end every context (final sigma, canonical reordering) exactly like the end of a string.
  */
-function normalize(text: string): string {
-  text = text.replace(HTML_LINE_BREAK, " ");
-  if (!NON_ASCII.test(text)) return text.replace(ASCII_SPACE, " ").replace(ASCII_CONTROL, "").toLowerCase();
+function normalize(text: string, lowercase: boolean, htmlLineBreaks: boolean): string {
+  if (htmlLineBreaks) text = text.replace(HTML_LINE_BREAK, " ");
+  if (!NON_ASCII.test(text)) {
+    const cleaned = text.replace(ASCII_SPACE, " ").replace(ASCII_CONTROL, "");
+    return lowercase ? cleaned.toLowerCase() : cleaned;
+  }
+  const fold_ = lowercase ? fold : (s: string) => s;
   let out = "";
   let pending = "";
   let ascii = true;
@@ -70,7 +85,7 @@ function normalize(text: string): string {
     }
     const piece = isCjk(cp) ? ` ${ch} ` : ch;
     if (category === Category.Unassigned) {
-      out += fold(pending, ascii) + piece;
+      out += fold_(pending, ascii) + piece;
       pending = "";
       ascii = true;
     } else {
@@ -78,13 +93,14 @@ function normalize(text: string): string {
       ascii = false;
     }
   }
-  return out + fold(pending, ascii);
+  return out + fold_(pending, ascii);
 }
 
 const SIMPLE_WORD = /^[a-z0-9]+$/;
 
 /**
- * Normalise a text and split it into words and punctuation, exactly as the reference `basic_tokenize`:
+ * Normalise a text and split it into words and punctuation, exactly as the reference `basic_tokenize` (with
+ * `options`, as its `lowercase` and `html_line_breaks` arguments):
  * `<br />` line breaks become spaces, control characters and U+FFFD are removed, CJK ideographs become their own
  * words, text is lower-cased with accents (non-spacing marks after NFD) stripped, and every punctuation character
  * is split off as its own token.
@@ -94,9 +110,9 @@ const SIMPLE_WORD = /^[a-z0-9]+$/;
  * basicTokenize("Café<br />ISN'T bad!"); // ["cafe", "isn", "'", "t", "bad", "!"]
  * ```
  */
-export function basicTokenize(text: string): string[] {
+export function basicTokenize(text: string, options: BasicTokenizeOptions = {}): string[] {
   const tokens: string[] = [];
-  for (const word of normalize(text).split(" ")) {
+  for (const word of normalize(text, options.lowercase ?? true, options.htmlLineBreaks ?? true).split(" ")) {
     if (!word) continue;
     if (SIMPLE_WORD.test(word)) {
       tokens.push(word);

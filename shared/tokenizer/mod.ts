@@ -18,3 +18,5 @@ export { parseVocab } from "./vocab.ts";
 export { MAX_WORD_CHARS, UNK_TOKEN, wordpiece } from "./wordpiece.ts";
 export { type EncodeOptions, type Encoding, SPECIAL_TOKENS, WordPieceTokenizer } from "./tokenizer.ts";
 export type { WordPieceTokenizerOptions } from "./tokenizer.ts";
+export { manifestTokenizer, UnsupportedTokenizerError } from "./from_manifest.ts";
+export type { BasicTokenizeOptions } from "./basic.ts";

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { basicTokenize } from "./basic.ts";
+import { basicTokenize, type BasicTokenizeOptions } from "./basic.ts";
 import { parseVocab } from "./vocab.ts";
 import { UNK_TOKEN, wordpiece } from "./wordpiece.ts";
 
@@ -23,7 +23,7 @@ export interface EncodeOptions {
 }
 
 /** Options of {@linkcode WordPieceTokenizer}. */
-export interface WordPieceTokenizerOptions extends EncodeOptions {
+export interface WordPieceTokenizerOptions extends EncodeOptions, BasicTokenizeOptions {
   /** Most distinct words whose ids are remembered (oldest forgotten first); 0 turns the cache off. @default 50000 */
   cacheSize?: number;
 }
@@ -68,6 +68,7 @@ export class WordPieceTokenizer {
   readonly #ids: ReadonlyMap<string, number>;
   readonly #cache = new Map<string, readonly number[]>();
   readonly #cacheSize: number;
+  readonly #basic: BasicTokenizeOptions;
 
   /**
    * @param vocabText the content of `vocab.txt` (one token per line, id = line number)
@@ -92,6 +93,7 @@ export class WordPieceTokenizer {
     this.maxLength = options.maxLength ?? 256;
     this.headTokens = options.headTokens ?? 64;
     checkLengths(this.maxLength, this.headTokens, 2);
+    this.#basic = { lowercase: options.lowercase ?? true, htmlLineBreaks: options.htmlLineBreaks ?? true };
     this.#cacheSize = options.cacheSize ?? 50_000;
     if (!Number.isInteger(this.#cacheSize) || this.#cacheSize < 0) {
       throw new RangeError(`cacheSize must be a non-negative integer, got ${this.#cacheSize}`);
@@ -101,7 +103,7 @@ export class WordPieceTokenizer {
   /** Token ids of a text: no special tokens, no truncation. */
   tokenizeIds(text: string): number[] {
     const out: number[] = [];
-    for (const word of basicTokenize(text)) {
+    for (const word of basicTokenize(text, this.#basic)) {
       for (const id of this.#wordIds(word)) out.push(id);
     }
     return out;
