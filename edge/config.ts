@@ -9,6 +9,7 @@
  * | `EDGE_HOSTNAME` | `127.0.0.1` | listening address (`0.0.0.0` to expose) |
  * | `EDGE_MODEL_DIRS` | `models/sentiment,models/paraphrase,models/entailment` | comma-separated exported model folders served side by side; the first is the default model (a request picks another with `"model": "<id>"`); each model has its own policy state |
  * | `EDGE_MODEL_DIR` | none | one folder: shorthand for `EDGE_MODEL_DIRS` with a single model (not both) |
+ * | `EDGE_MAX_SPLIT` | none (every layer) | K: the edge loads the embedding and layers 1..K only (per model, at most its L); the policy's split layers are 1..K, arm K offloads when exit K is not confident, and the gateway runs K+1..L. For models too big for the edge. On a gateway failure the answer comes from the deepest edge exit (`edge-exit`), flagged degraded, whatever `EDGE_FALLBACK` says |
  * | `EDGE_CPU_MEM_ARENA` | `false` | onnxruntime-web's per-session memory arena (`enableCpuMemArena`; onnxruntime's own default is on): each of a model's 13 sessions keeps its high-water mark in the WASM heap, which never shrinks; off costs nothing measurable per request (docs/benchmarks.md, "Edge memory") |
  * | `EDGE_MEM_PATTERN` | `false` | onnxruntime-web's memory pattern (`enableMemPattern`): a planned block per input shape set, cached per session |
  * | `GATEWAY_URL` | `http://127.0.0.1:8001` | gateway base URL |
@@ -39,6 +40,7 @@
  * | `EDGE_RATE_LIMIT_BURST` | `40` | per-client burst |
  * | `EDGE_BODY_LIMIT_BYTES` | `65536` | request body limit (413 beyond) |
  * | `EDGE_MAX_TEXT_CHARS` | `10000` | longest `text` / `textPair` in characters (413 beyond) |
+ * | `EDGE_MAX_BATCH` | `32` | most `inputs` in one batch `POST /v1/classify` (413 beyond) |
  * | `EDGE_JAEGER_UI_URL` | none | Jaeger UI base URL; the page at `/` links trace ids to `<url>/trace/<id>` |
  * | `EDGE_CORS_ORIGINS` | none | comma-separated allowed origins or `*`; unset = no CORS headers |
  * | `EDGE_LOG_DECISIONS` | `false` | print one JSON line per request: arm, reason, UCB scores, observation |
@@ -77,6 +79,8 @@ export interface EdgeConfig {
   readonly hostname: string;
   /** Model folders; the first is the default model. */
   readonly modelDirs: readonly string[];
+  /** `EDGE_MAX_SPLIT`: the deepest layer the edge holds (per model `min(K, L)`); `undefined` = every layer. */
+  readonly maxSplit: number | undefined;
   /** onnxruntime-web session memory options (edge/runtime/onnx.ts `WebRunnerOptions`). */
   readonly wasm: { readonly cpuMemArena: boolean; readonly memPattern: boolean };
   readonly gateway: {
@@ -120,6 +124,8 @@ export interface EdgeConfig {
     readonly rateLimit: { readonly rps: number; readonly burst: number } | undefined;
     readonly bodyLimitBytes: number;
     readonly maxTextChars: number;
+    /** Most `inputs` of a batch request. */
+    readonly maxBatch: number;
     readonly corsOrigins: readonly string[];
     /** Jaeger UI base URL the page links trace ids to; `undefined` = no links. */
     readonly jaegerUiUrl: string | undefined;
@@ -162,6 +168,9 @@ export function loadConfig(env: Env): EdgeConfig {
     port,
     hostname: p.str("EDGE_HOSTNAME", "127.0.0.1"),
     modelDirs: p.modelDirs(),
+    maxSplit: env.EDGE_MAX_SPLIT === undefined || env.EDGE_MAX_SPLIT.trim() === ""
+      ? undefined
+      : p.int("EDGE_MAX_SPLIT", 1, 1, 1000),
     wasm: {
       cpuMemArena: p.bool("EDGE_CPU_MEM_ARENA", DEFAULT_CPU_MEM_ARENA),
       memPattern: p.bool("EDGE_MEM_PATTERN", DEFAULT_MEM_PATTERN),
@@ -206,6 +215,7 @@ export function loadConfig(env: Env): EdgeConfig {
       rateLimit: rps > 0 ? { rps, burst } : undefined,
       bodyLimitBytes: p.int("EDGE_BODY_LIMIT_BYTES", 65536, 64),
       maxTextChars: p.int("EDGE_MAX_TEXT_CHARS", 10000, 1),
+      maxBatch: p.int("EDGE_MAX_BATCH", 32, 1, 10_000),
       corsOrigins: p.list("EDGE_CORS_ORIGINS"),
       jaegerUiUrl: env.EDGE_JAEGER_UI_URL ? p.url("EDGE_JAEGER_UI_URL", "http://localhost:16686") : undefined,
     },

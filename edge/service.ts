@@ -11,11 +11,13 @@ import type { Manifest } from "../shared/manifest.ts";
 import { createPolicy, type Policy } from "../shared/policy/mod.ts";
 import { createPrng } from "../shared/prng.ts";
 import type { SegmentRunner } from "../shared/tensor.ts";
-import { WordPieceTokenizer } from "../shared/tokenizer/mod.ts";
+import { manifestTokenizer } from "../shared/tokenizer/mod.ts";
 import { createApp } from "./app.ts";
 import { CircuitBreaker } from "./circuit_breaker.ts";
 import { type Classification, classify, type ClassifyInput, type DecisionLogEntry } from "./classifier.ts";
 import type { EdgeConfig } from "./config.ts";
+import { edgeMaxSplit, modelInfo } from "./model_info.ts";
+import { prefixRunner } from "./prefix_runner.ts";
 import { CostMeter } from "./cost_meter.ts";
 import { OffloadClient } from "./offload_client.ts";
 import { PolicyStore } from "./policy_store.ts";
@@ -108,7 +110,7 @@ export async function createEdgeService(options: EdgeServiceOptions): Promise<Ed
   }
   const first = models.get(ids[0]!)!;
   const app = createApp({
-    models: [...models.values()].map((m) => m.manifest),
+    models: [...models.values()].map((m) => modelInfo(m.manifest, config)),
     http: config.http,
     classify: (input) => modelOf(models, input.model ?? first.manifest.id).classify(input),
     policy: (modelId) => modelOf(models, modelId ?? first.manifest.id).view(),
@@ -152,8 +154,10 @@ async function serveModel(
   const { config } = options;
   const { manifest } = model;
   const prng = createPrng(seed);
+  const maxSplit = edgeMaxSplit(config, manifest.layers);
   const policy = createPolicy(config.policy.name, {
     layers: manifest.layers,
+    maxArm: maxSplit,
     alpha: config.policy.alpha,
     lambda: config.policy.lambda,
     o: config.policy.o,
@@ -191,21 +195,19 @@ async function serveModel(
     now,
   });
   const recent = new RecentWindow();
-  // A longest-first model truncates a single text by keeping its head: head+tail with every piece in the head.
-  const tokenizer = new WordPieceTokenizer(model.vocabText, {
-    maxLength: manifest.maxLength,
-    headTokens: manifest.tokenizer.truncation === "head+tail" ? manifest.tokenizer.headTokens : manifest.maxLength - 2,
-  });
+  // Case, HTML line breaks, length and truncation as the manifest says (imported BERT models differ from ours).
+  const tokenizer = manifestTokenizer(manifest, model.vocabText);
   const deps = {
     manifest,
     tokenizer,
-    runner: model.runner,
+    // An edge that holds layers 1..K never runs (or loads) a deeper one, not even as a fallback.
+    runner: maxSplit < manifest.layers ? prefixRunner(model.runner, maxSplit) : model.runner,
     policy,
     store,
     prng,
     offload: (input: Parameters<OffloadClient["offload"]>[0]) => client.offload(input),
     costs,
-    fallback: config.fallback,
+    fallback: maxSplit < manifest.layers ? "edge-exit" as const : config.fallback,
     recent,
     now,
     ...(options.log ? { log: (entry: DecisionLogEntry) => options.log!({ ...entry, modelId: manifest.id }) } : {}),
