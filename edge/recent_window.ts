@@ -37,6 +37,13 @@ export class RecentWindow {
     this.#next = (this.#next + 1) % this.capacity;
   }
 
+  /** How many requests in the window chose each split layer (layers never chosen are absent). */
+  splitCounts(): Map<number, number> {
+    const counts = new Map<number, number>();
+    for (const e of this.#items) counts.set(e.splitLayer, (counts.get(e.splitLayer) ?? 0) + 1);
+    return counts;
+  }
+
   /** Rates over the current window (`null` when it is empty). */
   summary(): RecentSummary {
     const n = this.#items.length;

@@ -49,3 +49,17 @@ export function argmax(values: ArrayLike<number>): number {
 export function confidence(probs: ArrayLike<number>): number {
   return probs[argmax(probs)]!;
 }
+
+/**
+ * `x` rounded to `digits` significant digits (default 12): drops binary floating-point noise such as
+ * `0.1 * 12 = 1.2000000000000002` from figures made of decimal parameters, and keeps every digit that means
+ * something. Non-finite values and 0 pass through.
+ */
+export function roundSignificant(x: number, digits = 12): number {
+  return Number.isFinite(x) && x !== 0 ? Number(x.toPrecision(digits)) : x;
+}
+
+/** Milliseconds rounded to the microsecond (3 decimals). */
+export function roundMs(ms: number): number {
+  return Number.isFinite(ms) ? Math.round(ms * 1000) / 1000 : ms;
+}
