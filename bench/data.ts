@@ -11,8 +11,8 @@ import { WordPieceTokenizer } from "../shared/tokenizer/mod.ts";
 
 /** The default model's directory. */
 export const MODEL_DIR = new URL("../models/sentiment/", import.meta.url);
-/** The team data folder (`/work/shared/data`, overridable with `SPLITEE_DATA`). */
-export const DATA_DIR = Deno.env.get("SPLITEE_DATA") ?? "/work/shared/data";
+/** The data folder (docs/data.md): `$SPLITEE_DATA`, else `../shared/data` beside the repository. */
+export const DATA_DIR = Deno.env.get("SPLITEE_DATA") ?? new URL("../../shared/data", import.meta.url).pathname;
 /** Seed of the IMDb sample. */
 export const IMDB_SEED = 20260;
 
