@@ -6,6 +6,7 @@
  * Run: `deno run -A bench/cold_start.ts [--runs 5] [--json out.json]`
  * @module
  */
+import { ensureParentDir } from "../scripts/cli.ts";
 import { parseArgs } from "node:util";
 import { median } from "./data.ts";
 
@@ -61,4 +62,7 @@ console.log(`|---|---|---|${cols.map(() => "---:").join("|")}|`);
 for (const r of results) {
   console.log(`| ${r.runtime} | ${r.opt} | ${r.verify} | ${cols.map((k) => r[k]).join(" | ")} |`);
 }
-if (args.json) await Deno.writeTextFile(args.json, JSON.stringify(results, null, 1));
+if (args.json) {
+  await ensureParentDir(args.json);
+  await Deno.writeTextFile(args.json, JSON.stringify(results, null, 1));
+}

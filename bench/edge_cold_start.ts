@@ -11,6 +11,7 @@
  * Run: `deno run -A bench/edge_cold_start.ts [--runs 3] [--baseline DIR [--baseline-env K=V,...]] [--json out.json]`
  * @module
  */
+import { ensureParentDir } from "../scripts/cli.ts";
 import { parseArgs } from "node:util";
 import { spawnService } from "../tests/e2e_spawn.ts";
 import { median } from "./data.ts";
@@ -100,4 +101,7 @@ const summary = CONFIGS.map((c) => {
   return { config: c.name, ...Object.fromEntries(keys.map((k) => [k, Math.round(median(runs.map((x) => x[k]!)))])) };
 });
 for (const row of summary) console.log(JSON.stringify(row));
-if (args.json) await Deno.writeTextFile(args.json, JSON.stringify({ runs: RUNS, summary, samples: [...samples] }));
+if (args.json) {
+  await ensureParentDir(args.json);
+  await Deno.writeTextFile(args.json, JSON.stringify({ runs: RUNS, summary, samples: [...samples] }));
+}

@@ -19,6 +19,7 @@
  * Run: `deno run -A bench/edge_memory.ts [--rounds 2] [--baseline /tmp/old-models] [--env K=V,...]... [--json out.json]`
  * @module
  */
+import { ensureParentDir } from "../scripts/cli.ts";
 import { parseArgs } from "node:util";
 import { spawnService } from "../tests/e2e_spawn.ts";
 import { sst2Dev } from "./data.ts";
@@ -155,4 +156,7 @@ for (let round = 1; round <= Number(args.rounds); round++) {
     for (const s of r.steps) console.log(`| ${s.step} | ${s.rssMb} | ${s.peakMb} |`);
   }
 }
-if (args.json) await Deno.writeTextFile(args.json, JSON.stringify(results, null, 2));
+if (args.json) {
+  await ensureParentDir(args.json);
+  await Deno.writeTextFile(args.json, JSON.stringify(results, null, 2));
+}

@@ -12,6 +12,7 @@
  * (each `--env` adds a configuration with those variables; the default configuration always runs first).
  * @module
  */
+import { ensureParentDir } from "../scripts/cli.ts";
 import { parseArgs } from "node:util";
 import { spawnService } from "../tests/e2e_spawn.ts";
 import { imdbSample, sst2Dev } from "./data.ts";
@@ -95,4 +96,7 @@ for (let round = 1; round <= Number(args.rounds); round++) {
     );
   }
 }
-if (args.json) await Deno.writeTextFile(args.json, JSON.stringify(results, null, 1));
+if (args.json) {
+  await ensureParentDir(args.json);
+  await Deno.writeTextFile(args.json, JSON.stringify(results, null, 1));
+}

@@ -13,6 +13,7 @@
  * default (one per core), like the gateway's default.
  * @module
  */
+import { ensureParentDir } from "../scripts/cli.ts";
 import { parseArgs } from "node:util";
 import { float32Tensor, padBatch, runLayers } from "../shared/model_io.ts";
 import { createOffloadRequest, encodeOffloadRequest } from "../shared/wire/mod.ts";
@@ -224,6 +225,9 @@ for (const r of results) {
     `| ${r.config} | ${r.concurrency} | ${r.requests} | ${r.errors} | ${r.meanBatch} | ${r.rps} | ${r.p50Ms} | ${r.p99Ms} | ${ratio} | ${p99} |`,
   );
 }
-if (args.json) await Deno.writeTextFile(args.json, JSON.stringify({ args, runs, results }, null, 2));
+if (args.json) {
+  await ensureParentDir(args.json);
+  await Deno.writeTextFile(args.json, JSON.stringify({ args, runs, results }, null, 2));
+}
 await runner.dispose();
 if (results.some((r) => r.errors > 0)) Deno.exit(1);

@@ -18,6 +18,7 @@
  * Exit code 1 when any request failed.
  * @module
  */
+import { ensureParentDir } from "../scripts/cli.ts";
 import { parseArgs } from "node:util";
 import { GATEWAY_V8_FLAGS } from "../gateway/config.ts";
 import { type ServiceProcess, spawnService } from "../tests/e2e_spawn.ts";
@@ -293,6 +294,7 @@ try {
   console.log(`Errors: ${errors}`);
   if (errors > 0) exitCode = 1;
   if (args.json) {
+    await ensureParentDir(args.json);
     await Deno.writeTextFile(
       args.json,
       JSON.stringify({ args, levels: results, soak, policy: { t: policy.t, recent: policy.recent } }, null, 2),

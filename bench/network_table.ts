@@ -17,6 +17,7 @@
  *   [--mbps 1,10,100] [--seed 7] [--ms-per-unit 10] [--baseline false] [--json out.json]`
  * @module
  */
+import { ensureParentDir } from "../scripts/cli.ts";
 import { parseArgs } from "node:util";
 import { type ServiceProcess, spawnService } from "../tests/e2e_spawn.ts";
 
@@ -252,5 +253,8 @@ for (const c of cells) {
       } | ${c.errors} |`,
   );
 }
-if (args.json) await Deno.writeTextFile(args.json, JSON.stringify({ args, cells }, null, 2));
+if (args.json) {
+  await ensureParentDir(args.json);
+  await Deno.writeTextFile(args.json, JSON.stringify({ args, cells }, null, 2));
+}
 Deno.exit(cells.some((c) => c.errors > 0) ? 1 : 0);

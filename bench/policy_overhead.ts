@@ -16,6 +16,7 @@
  * Run: `deno run -A bench/policy_overhead.ts [--n 200] [--json out.json]`
  * @module
  */
+import { ensureParentDir } from "../scripts/cli.ts";
 import { cpuUsage } from "node:process";
 import { parseArgs } from "node:util";
 import { PolicyStore, readTotals } from "../edge/policy_store.ts";
@@ -146,4 +147,7 @@ try {
 } finally {
   await Deno.remove(dir, { recursive: true });
 }
-if (args.json) await Deno.writeTextFile(args.json, JSON.stringify(results, null, 2));
+if (args.json) {
+  await ensureParentDir(args.json);
+  await Deno.writeTextFile(args.json, JSON.stringify(results, null, 2));
+}

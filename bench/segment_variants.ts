@@ -10,6 +10,7 @@
  *       [--set sst2|imdb|both] [--imdb-rows 1000] [--limit N] [--json out.json]`
  * @module
  */
+import { ensureParentDir } from "../scripts/cli.ts";
 import { parseArgs } from "node:util";
 import { loadWebRunner } from "../edge/runtime/onnx.ts";
 import { loadNodeRunner } from "../gateway/runtime/onnx.ts";
@@ -102,4 +103,7 @@ for (const [name, read] of sets) {
   });
 }
 for (const r of Object.values(runners)) await r.dispose();
-if (args.json) await Deno.writeTextFile(args.json, JSON.stringify(results, null, 1));
+if (args.json) {
+  await ensureParentDir(args.json);
+  await Deno.writeTextFile(args.json, JSON.stringify(results, null, 1));
+}

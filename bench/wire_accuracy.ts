@@ -13,6 +13,7 @@
  * @module
  */
 
+import { ensureParentDir } from "../scripts/cli.ts";
 import { parseArgs } from "node:util";
 import { loadNodeRunner } from "../gateway/runtime/onnx.ts";
 import { argmax, softmax } from "../shared/math.ts";
@@ -180,4 +181,7 @@ for (const r of results) {
   const ctl = r.cells["float32 control"]![0]!;
   console.log(`float32 control (split 1): ${ctl.flips} flips, max Δp ${ctl.maxProbDelta.toExponential(1)}`);
 }
-if (args.json) await Deno.writeTextFile(args.json, JSON.stringify(results, null, 1));
+if (args.json) {
+  await ensureParentDir(args.json);
+  await Deno.writeTextFile(args.json, JSON.stringify(results, null, 1));
+}

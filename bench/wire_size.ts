@@ -8,6 +8,7 @@
  * @module
  */
 
+import { ensureParentDir } from "../scripts/cli.ts";
 import { parseArgs } from "node:util";
 import { createOffloadRequest, encodeOffloadRequest, WIRE_DTYPES, type WireDtype } from "../shared/wire/mod.ts";
 import { imdbSample, imdbTest, median, modelSource, type Row, sst2Dev, tokenizerFor } from "./data.ts";
@@ -106,4 +107,7 @@ for (const s of sets) {
     );
   }
 }
-if (args.json) await Deno.writeTextFile(args.json, JSON.stringify(sets, null, 1));
+if (args.json) {
+  await ensureParentDir(args.json);
+  await Deno.writeTextFile(args.json, JSON.stringify(sets, null, 1));
+}
