@@ -26,4 +26,8 @@ Deno.test("parseTestOutput() reads failures, no ignored field, and the last of s
   assert.equal(parseTestOutput("error: Module not found"), null);
   // A test whose name merely mentions "ignored" is not skipped.
   assert.deepEqual(ignoredTestNames("ignored headers are dropped ... ok (1ms)\nx ... ignored (0ms)"), ["x"]);
+  // With --parallel, Deno prefixes the file.
+  assert.deepEqual(ignoredTestNames("./tests/browser_test.ts => the page ... ignored (0ms)"), [
+    "./tests/browser_test.ts => the page",
+  ]);
 });
