@@ -22,6 +22,7 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from exit_train import TrainDataError  # noqa: E402
 from hf_checkpoint import CheckpointError, load_checkpoint  # noqa: E402
 
 PARITY_TEXTS = [
@@ -364,7 +365,7 @@ def main(argv=None):
     args = parser().parse_args(argv)
     try:
         run(args)
-    except (CheckpointError, ImportError_) as e:
+    except (CheckpointError, ImportError_, TrainDataError) as e:
         print(f"import: {e}; nothing was written", file=sys.stderr)
         return 2
     return 0
