@@ -15,6 +15,7 @@ import { ConfigError, type EdgeConfig, loadConfig } from "./config.ts";
 import { createIdleGate } from "./idle_gate.ts";
 import { edgeMaxSplit } from "./model_info.ts";
 import { loadWebRunner, onWasmTrap } from "./runtime/onnx.ts";
+import { scratchReader } from "./runtime/scratch_reader.ts";
 import { createEdgeService, type EdgeModel } from "./service.ts";
 
 async function openKv(config: EdgeConfig): Promise<Deno.Kv> {
@@ -45,7 +46,7 @@ async function main(): Promise<number> {
     try {
       const manifest = parseManifest(JSON.parse(await Deno.readTextFile(`${dir}/manifest.json`)));
       const vocabText = await Deno.readTextFile(`${dir}/${manifest.tokenizer.vocab}`);
-      const runner = await loadWebRunner({ manifest, files: (name) => Deno.readFile(`${dir}/${name}`) }, config.wasm);
+      const runner = await loadWebRunner({ manifest, files: scratchReader(dir) }, config.wasm);
       models.push({ manifest, vocabText, runner });
     } catch (e) {
       console.error(`edge: cannot load the model in ${dir}: ${e instanceof Error ? e.message : e}`);

@@ -214,16 +214,17 @@ export async function loadWebRunner(model: ModelSource, options: WebRunnerOption
   const lock = wasmLock(options.numThreads);
   const manifest: Manifest = model.manifest;
   const open = async (file: string): Promise<HostSession> => {
-    const bytes = await model.files(file);
-    if (verify) await verifyModelFile(manifest, file, bytes);
-    const session = await lock.exclusive(() =>
-      ort.InferenceSession.create(bytes, {
+    // Read, check and create under the lock: a reader may hand out one reused buffer (edge/runtime/scratch_reader.ts).
+    const session = await lock.exclusive(async () => {
+      const bytes = await model.files(file);
+      if (verify) await verifyModelFile(manifest, file, bytes);
+      return await ort.InferenceSession.create(bytes, {
         executionProviders: ["wasm"],
         graphOptimizationLevel,
         enableCpuMemArena: cpuMemArena,
         enableMemPattern: memPattern,
-      })
-    );
+      });
+    });
     return {
       inputNames: session.inputNames,
       outputNames: session.outputNames,
