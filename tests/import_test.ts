@@ -178,3 +178,113 @@ Deno.test({
     }
   },
 });
+
+/** A tiny labelled TSV over tiny_bert.py's vocabulary (labels by word: good/great pos, bad/dull neg). */
+function trainingTsv(rows: number): string {
+  const words = ["the", "movie", "film", "plot", "story", "was", "is", "very", "not", "fun", "and", "it"];
+  const cues: [string, string][] = [["good", "pos"], ["great", "pos"], ["bad", "neg"], ["dull", "neg"], [
+    "actor",
+    "neutral",
+  ]];
+  let seed = 7;
+  const next = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+  const lines = ["text\tlabel"];
+  for (let i = 0; i < rows; i++) {
+    const [cue, label] = cues[Math.floor(next() * cues.length)]!;
+    const text = Array.from({ length: 3 + Math.floor(next() * 5) }, () => words[Math.floor(next() * words.length)]);
+    text.splice(Math.floor(next() * text.length), 0, cue);
+    lines.push(`${text.join(" ")}\t${label}`);
+  }
+  return lines.join("\n") + "\n";
+}
+
+Deno.test({
+  name: "import --train: exits trained on the frozen backbone, the checkpoint's classifier stays the last exit",
+  ignore: !hasPythonStack,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "splitee-import-train-" });
+    try {
+      const ck = `${dir}/ck`, out = `${dir}/model`, tsv = `${dir}/train.tsv`;
+      await writeCheckpoint(ck, "bert");
+      await Deno.writeTextFile(tsv, trainingTsv(400));
+      const args = ["--from", ck, "--out", out, "--train", tsv, "--text", "text", "--label", "label"];
+      const r = await importCli(...args, "--epochs", "8", "--lr", "0.01", "--max-minutes", "2");
+      assert.equal(r.code, 0, r.stderr);
+      console.log(r.stderr.split("\n").filter((l) => /epoch 8|held-out/.test(l)).join("\n"));
+      assert.match(r.stderr, /import: encoded 32\/400/, "progress is printed");
+      assert.match(r.stderr, /import: epoch 8\/8: mean exit loss/);
+      assert.match(r.stderr, /import: held-out accuracy by exit: 1: [\d.]+, 2: [\d.]+ \(40 rows\)/);
+      const source = await readModelDir(out);
+      const m = source.manifest;
+      assert.deepEqual(m.segments.map((s) => s.exitSource), ["trained", "trained", "checkpoint"]);
+      assert.equal(m.timingOnly, false);
+      assert.deepEqual(m.training?.sources, ["train.tsv"]);
+      assert.ok(m.training!.steps === 8 * Math.ceil(360 / 32), `steps ${m.training!.steps}`);
+      const raw = JSON.parse(await Deno.readTextFile(`${out}/manifest.json`)).training;
+      assert.ok(raw.epochLosses.at(-1) < raw.epochLosses[0], `the exit loss falls: ${raw.epochLosses}`);
+      // The backbone is frozen and the final exit is the checkpoint's: both still equal the NumPy reference.
+      const node = await loadNodeRunner(source, { intraOpThreads: 1 });
+      try {
+        const c = await compare("trained exits", node, out, ck, SINGLE, dir);
+        assert.equal(c.exits, 1);
+      } finally {
+        await node.dispose();
+      }
+      const card = await Deno.readTextFile(`${out}/MODEL_CARD.md`);
+      assert.match(card, /layers 1-2: trained here on the frozen backbone/);
+      assert.match(card, /layer 3: the checkpoint's own heads/);
+
+      // The time bound: a budget too small for one step is refused and writes nothing.
+      const tiny = await importCli(...args.map((a) => a === out ? `${dir}/none` : a), "--max-minutes", "0.0001");
+      assert.equal(tiny.code, 2, tiny.stderr);
+      assert.match(tiny.stderr, /--max-minutes 0\.0001 ran out before the first training step/);
+      assert.deepEqual((await entries(dir)).filter((n) => n.includes("none")), []);
+      const badLabel = await importCli(...args.map((a) => a === "label" ? "text" : a === out ? `${dir}/none` : a));
+      assert.equal(badLabel.code, 2);
+      assert.match(badLabel.stderr, /train\.tsv: row 2: label '.*' is none of neg, neutral, pos/);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "deno task exits runs an imported model: per-exit probabilities equal the NumPy reference",
+  ignore: !hasPythonStack,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "splitee-import-exits-" });
+    try {
+      const ck = `${dir}/ck`, out = `${dir}/model`, tsv = `${dir}/in.tsv`, jsonl = `${dir}/out.jsonl`;
+      await writeCheckpoint(ck, "deebert");
+      assert.equal((await importCli("--from", ck, "--out", out)).code, 0);
+      await Deno.writeTextFile(tsv, `text\tlabel\n${SINGLE.map(([t], i) => `${t}\t${i}`).join("\n")}\n`);
+      const r = await new Deno.Command(Deno.execPath(), {
+        args: ["task", "exits", "--model", out, "--input", tsv, "--text", "text", "--label", "label", "--out", jsonl],
+        cwd: new URL("..", import.meta.url).pathname,
+        stdout: "piped",
+        stderr: "piped",
+        env: { NO_COLOR: "1" },
+      }).output();
+      assert.equal(r.code, 0, new TextDecoder().decode(r.stderr));
+      const lines = (await Deno.readTextFile(jsonl)).trimEnd().split("\n").map((l) => JSON.parse(l));
+      assert.equal(lines.length, 2);
+      for (const [i, [text]] of SINGLE.entries()) {
+        const { batch } = await encodeFor(out, [[text]]);
+        const ref = await reference(ck, batch, dir);
+        assert.equal(lines[i].label, i);
+        assert.equal(lines[i].probs.length, 3);
+        ref.layers.forEach((l, k) => {
+          const z = l.logits![0]!, mx = Math.max(...z), e = z.map((v) => Math.exp(v - mx));
+          const s = e.reduce((a, b) => a + b, 0);
+          e.forEach((v, j) => assert.ok(Math.abs(v / s - lines[i].probs[k][j]) < 1e-4, `row ${i} exit ${k + 1}`));
+        });
+      }
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});

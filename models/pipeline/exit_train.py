@@ -153,6 +153,9 @@ def train_exits(ck, args, labels, task, max_length, missing):
         if stopped:
             print("import: training stopped by --max-minutes", file=sys.stderr)
             break
+    if steps == 0:
+        raise TrainDataError(f"--max-minutes {args.max_minutes} ran out before the first training step (encoding "
+                             f"{encoded} rows took {time.time() - t_start:.0f} s); give more minutes")
     accuracy = {}
     with torch.no_grad():
         for k in missing:
