@@ -11,17 +11,19 @@
  */
 
 import { trace } from "@opentelemetry/api";
-import { type Context, Hono } from "hono";
+import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import { HTTPException } from "hono/http-exception";
 import type { Manifest } from "../shared/manifest.ts";
+import { CLIENT_ABORTED, clientAbortLine, readBodyLimited } from "../shared/http_body.ts";
 import { internalProblem, PROBLEM_CONTENT_TYPE, ProblemError, problemJson } from "../shared/problem.ts";
 import type { Classification, ClassifyInput } from "./classifier.ts";
 import { parseClassifyRequest } from "./classify_request.ts";
 import type { EdgeConfig } from "./config.ts";
 import { docsPage } from "./docs_page.ts";
-import { apiKeyAuth, presentedKey } from "./middleware/api_key.ts";
+import { apiKeyAuth } from "./middleware/api_key.ts";
+import { rateLimitKey } from "./middleware/client_key.ts";
 import { rateLimit } from "./middleware/rate_limit.ts";
 import { openApiDocument } from "./openapi.ts";
 import { type UiOptions, uiRoutes } from "./ui/mod.ts";
@@ -86,7 +88,11 @@ export function createApp(deps: AppDeps): Hono {
   if (http.rateLimit) {
     app.use(
       "/v1/classify",
-      rateLimit({ ...http.rateLimit, clientKey, ...(deps.now ? { now: deps.now } : {}) }),
+      rateLimit({
+        ...http.rateLimit,
+        clientKey: rateLimitKey({ apiKeys: http.apiKeys.length > 0, trustedProxies: http.trustedProxies }),
+        ...(deps.now ? { now: deps.now } : {}),
+      }),
     );
   }
 
@@ -105,7 +111,7 @@ export function createApp(deps: AppDeps): Hono {
       },
     }),
     async (c) => {
-      const body = new Uint8Array(await c.req.arrayBuffer());
+      const body = await readBodyLimited(c.req.raw, http.bodyLimitBytes, { timeoutMs: http.bodyTimeoutMs });
       const input = parseClassifyRequest(c.req.header("content-type"), body, {
         maxTextChars: http.maxTextChars,
         models,
@@ -150,7 +156,10 @@ export function createApp(deps: AppDeps): Hono {
       }),
     )
   );
-  app.onError((err) => {
+  app.onError((err, c) => {
+    if (err instanceof ProblemError && err.slug === CLIENT_ABORTED) {
+      console.warn(clientAbortLine("edge", c.req.raw, err));
+    }
     if (err instanceof ProblemError) return problemResponse(err);
     if (err instanceof HTTPException && err.status < 500) {
       return problemResponse(
@@ -166,14 +175,6 @@ export function createApp(deps: AppDeps): Hono {
     return problemResponse(internalProblem(err));
   });
   return app;
-}
-
-/** The rate-limit identity of a request: its API key when it has one, else the client address. */
-function clientKey(c: Context): string {
-  const key = presentedKey(c);
-  if (key !== undefined) return `key:${key}`;
-  const addr = (c.env as { remoteAddr?: { hostname?: string } } | undefined)?.remoteAddr?.hostname;
-  return `ip:${addr ?? "unknown"}`;
 }
 
 function methodNotAllowed(allow: string): never {

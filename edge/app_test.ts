@@ -201,8 +201,10 @@ Deno.test("the rate limit answers 429 with Retry-After per client and refills ov
   const limited = await t.app.request("/v1/classify", json({ text: "a" }));
   await problem(limited, 429, "rate-limited");
   expect(limited.headers.get("retry-after")).toBe("1");
-  // Another client (by API key identity) is not affected.
-  expect((await t.app.request("/v1/classify", json({ text: "a" }, { "x-api-key": "other" }))).status).toBe(200);
+  // With API keys off a made-up key is not another client: same address, same bucket. Another address is.
+  expect((await t.app.request("/v1/classify", json({ text: "a" }, { "x-api-key": "other" }))).status).toBe(429);
+  const elsewhere = { remoteAddr: { hostname: "192.0.2.1", port: 1, transport: "tcp" } };
+  expect((await t.app.request("/v1/classify", json({ text: "a" }), elsewhere)).status).toBe(200);
   t.advance(500); // one token back
   expect((await t.app.request("/v1/classify", json({ text: "a" }))).status).toBe(200);
   expect((await t.app.request("/v1/classify", json({ text: "a" }))).status).toBe(429);

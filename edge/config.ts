@@ -38,7 +38,9 @@
  * | `EDGE_API_KEYS` | none | comma-separated keys; when set, `/v1/*` needs `Authorization: Bearer <key>` or `X-API-Key` |
  * | `EDGE_RATE_LIMIT_RPS` | `20` | per-client sustained requests per second on `/v1/classify` (0 = off) |
  * | `EDGE_RATE_LIMIT_BURST` | `40` | per-client burst |
+ * | `EDGE_TRUSTED_PROXIES` | none | comma-separated addresses of reverse proxies in front of the edge: only a connection from one of them has its `X-Forwarded-For` believed for the rate limit's client address (edge/middleware/client_key.ts); unset = the connection's own address |
  * | `EDGE_BODY_LIMIT_BYTES` | `65536` | request body limit (413 beyond) |
+ * | `EDGE_BODY_TIMEOUT_MS` | `10000` | longest time a request body may take to arrive (408 beyond; slow or stalled uploads) |
  * | `EDGE_MAX_TEXT_CHARS` | `10000` | longest `text` / `textPair` in characters (413 beyond) |
  * | `EDGE_MAX_BATCH` | `32` | most `inputs` in one batch `POST /v1/classify` (413 beyond) |
  * | `EDGE_JAEGER_UI_URL` | none | Jaeger UI base URL; the page at `/` links trace ids to `<url>/trace/<id>` |
@@ -122,7 +124,11 @@ export interface EdgeConfig {
     readonly apiKeys: readonly string[];
     /** `undefined` when rate limiting is off. */
     readonly rateLimit: { readonly rps: number; readonly burst: number } | undefined;
+    /** Proxies whose `X-Forwarded-For` is believed (edge/middleware/client_key.ts). */
+    readonly trustedProxies: readonly string[];
     readonly bodyLimitBytes: number;
+    /** Longest time a request body may take to arrive. */
+    readonly bodyTimeoutMs: number;
     readonly maxTextChars: number;
     /** Most `inputs` of a batch request. */
     readonly maxBatch: number;
@@ -213,7 +219,9 @@ export function loadConfig(env: Env): EdgeConfig {
     http: {
       apiKeys: p.list("EDGE_API_KEYS"),
       rateLimit: rps > 0 ? { rps, burst } : undefined,
+      trustedProxies: p.list("EDGE_TRUSTED_PROXIES"),
       bodyLimitBytes: p.int("EDGE_BODY_LIMIT_BYTES", 65536, 64),
+      bodyTimeoutMs: p.int("EDGE_BODY_TIMEOUT_MS", 10_000, 1, 3_600_000),
       maxTextChars: p.int("EDGE_MAX_TEXT_CHARS", 10000, 1),
       maxBatch: p.int("EDGE_MAX_BATCH", 32, 1, 10_000),
       corsOrigins: p.list("EDGE_CORS_ORIGINS"),

@@ -13,6 +13,7 @@
 
 import { trace, type Tracer } from "@opentelemetry/api";
 import { Hono } from "hono";
+import { readBodyLimited } from "../shared/http_body.ts";
 import { ProblemError } from "../shared/problem.ts";
 import { ATTR } from "../shared/tracing.ts";
 import {
@@ -24,7 +25,6 @@ import {
   WireError,
 } from "../shared/wire/mod.ts";
 import { bearerAuth } from "./auth.ts";
-import { readBodyLimited } from "./body.ts";
 import { completeOffload } from "./complete.ts";
 import type { GatewayAuth } from "./config.ts";
 import { notFoundHandler, problemHandler } from "./errors.ts";
@@ -47,8 +47,12 @@ export interface GatewayDeps {
   readonly auth: GatewayAuth;
   /** Wall clock in unix milliseconds for the HMAC replay window. @default Date.now */
   readonly clock?: () => number;
+  /** When this gateway started (unix ms): HMAC signatures from before it are refused. @default clock() at creation */
+  readonly startedAt?: number;
   /** Largest accepted request body in bytes (413 beyond). @default 4194304 */
   readonly maxBodyBytes?: number;
+  /** Longest time a request body may take to arrive (408 beyond). @default no limit */
+  readonly bodyTimeoutMs?: number;
   /** Tracer for the layer span. @default the global provider's "splitee-gateway" tracer */
   readonly tracer?: Tracer;
   /** Monotonic clock in milliseconds for `computeMs`. @default performance.now */
@@ -107,7 +111,13 @@ export function createApp(deps: GatewayDeps): Hono {
   if (deps.auth.mode === "hmac") {
     app.use(
       "/v1/*",
-      hmacAuth({ secret: deps.auth.token, maxBodyBytes, ...(deps.clock ? { now: deps.clock } : {}) }),
+      hmacAuth({
+        secret: deps.auth.token,
+        maxBodyBytes,
+        ...(deps.bodyTimeoutMs ? { bodyTimeoutMs: deps.bodyTimeoutMs } : {}),
+        ...(deps.clock ? { now: deps.clock } : {}),
+        ...(deps.startedAt !== undefined ? { startedAt: deps.startedAt } : {}),
+      }),
     );
   }
 
@@ -124,7 +134,8 @@ export function createApp(deps: GatewayDeps): Hono {
         headers: { "Accept-Post": `${MSGPACK_CONTENT_TYPE}, application/x-msgpack` },
       });
     }
-    const body = verifiedBody(c.req.raw) ?? await readBodyLimited(c.req.raw, maxBodyBytes);
+    const body = verifiedBody(c.req.raw) ??
+      await readBodyLimited(c.req.raw, maxBodyBytes, { timeoutMs: deps.bodyTimeoutMs });
     const started = now();
     let req: OffloadRequest;
     try {

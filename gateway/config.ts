@@ -14,6 +14,7 @@
  * | `GATEWAY_AUTH` | `bearer` | `bearer`: `Authorization: Bearer <GATEWAY_TOKEN>`; `hmac`: HMAC-SHA256 request signatures keyed by `GATEWAY_TOKEN`, with a 30 s replay window (shared/hmac.ts) |
  * | `GATEWAY_INSECURE_LOCAL` | `false` | `true` runs with no token, on a loopback address only, for local development |
  * | `GATEWAY_MAX_BODY_BYTES` | `4194304` | largest request body (413 beyond) |
+ * | `GATEWAY_BODY_TIMEOUT_MS` | `10000` | longest time a request body may take to arrive (408 beyond) |
  * | `GATEWAY_INTRA_OP_THREADS` | `0` | onnxruntime threads per operator (0 = onnxruntime's choice, one per core) |
  * | `GATEWAY_CPU_MEM_ARENA` | `false` | onnxruntime's CPU memory arena (`enableCpuMemArena`, onnxruntime's own default is on): `true` pools tensor memory per session, growing to the high-water mark and never shrinking; off, each tensor is malloc'd and freed, ≈ 1-2% slower (docs/reliability.md, "Gateway soak RSS") |
  * | `GATEWAY_MEM_PATTERN` | `true` | onnxruntime's memory pattern (`enableMemPattern`): one planned block per distinct input shape set, cached per session |
@@ -57,6 +58,8 @@ export interface GatewayConfig {
   readonly executionProvider: ExecutionProvider;
   readonly auth: GatewayAuth;
   readonly maxBodyBytes: number;
+  /** Longest time a request body may take to arrive. */
+  readonly bodyTimeoutMs: number;
   /** `undefined`: onnxruntime's default. */
   readonly intraOpThreads: number | undefined;
   /** onnxruntime session memory: the CPU arena (`enableCpuMemArena`) and memory patterns (`enableMemPattern`). */
@@ -133,6 +136,7 @@ export function loadConfig(env: Env): GatewayConfig {
     executionProvider: p.oneOf("GATEWAY_EXECUTION_PROVIDER", EXECUTION_PROVIDERS, "cpu"),
     auth,
     maxBodyBytes: p.int("GATEWAY_MAX_BODY_BYTES", 4 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    bodyTimeoutMs: p.int("GATEWAY_BODY_TIMEOUT_MS", 10_000, 1, 3_600_000),
     intraOpThreads: p.int("GATEWAY_INTRA_OP_THREADS", 0, 0, 1024) || undefined,
     memory: {
       cpuArena: p.bool("GATEWAY_CPU_MEM_ARENA", DEFAULT_CPU_MEM_ARENA),

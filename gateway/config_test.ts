@@ -30,6 +30,7 @@ Deno.test("loadConfig() resolves the documented defaults when only a token is se
     executionProvider: "cpu",
     auth: { mode: "token", token: TOKEN },
     maxBodyBytes: 4194304,
+    bodyTimeoutMs: 10000,
     intraOpThreads: undefined,
     memory: { cpuArena: false, pattern: true },
     shutdownGraceMs: 10000,

@@ -1,12 +1,14 @@
 /**
  * The gateway's one error handler: a {@linkcode ProblemError} becomes its problem+json response; a
  * {@linkcode WireError} becomes a 4xx problem (its code picks the status); anything else is logged and answered with
- * a generic 500 that reveals nothing. Hono's own `HTTPException`s (e.g. a malformed request line) keep their 4xx.
+ * a generic 500 that reveals nothing. Hono's own `HTTPException`s (e.g. a malformed request line) keep their 4xx. A
+ * client that went away mid-body is one warning line, not an error with a stack.
  * @module
  */
 
 import type { Context, ErrorHandler, NotFoundHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
+import { CLIENT_ABORTED, clientAbortLine } from "../shared/http_body.ts";
 import { internalProblem, PROBLEM_CONTENT_TYPE, ProblemError, problemJson } from "../shared/problem.ts";
 import { WireError, type WireErrorCode } from "../shared/wire/mod.ts";
 
@@ -71,6 +73,7 @@ export function problemHandler(options: ProblemHandlerOptions = {}): ErrorHandle
         detail: err.message,
       });
     } else problem = internalProblem(err);
+    if (problem.slug === CLIENT_ABORTED) console.warn(clientAbortLine("gateway", c.req.raw, problem));
     if (problem.status >= 500) log(`${c.req.method} ${new URL(c.req.url).pathname} failed`, problem.cause ?? err);
     return problemResponse(c, problem);
   };

@@ -17,12 +17,14 @@ const runner = await loadNodeRunner(new URL("../models/sentiment/", import.meta.
 const manifest = runner.manifest;
 const MODEL = { id: manifest.id, version: manifest.version };
 
-function app() {
+/** A gateway whose clock reads NOW_MS and that started `startedAt` (default: 10 s earlier). */
+function app(startedAt = NOW_MS - 10_000) {
   return createApp({
     models: [{ runner, model: manifest }],
     provider: "cpu",
     auth: { mode: "hmac", token: SECRET },
     clock: () => NOW_MS,
+    startedAt,
     log: () => {},
   });
 }
@@ -122,7 +124,18 @@ Deno.test("hmac mode: a replayed request gets 401 replayed-signature", async () 
   assert.equal((await post(gateway, bytes, headers)).status, 200);
   await expectProblem(await post(gateway, bytes, headers), 401, "replayed-signature");
   // A fresh signature of the same body (a later second) is accepted.
-  assert.equal((await post(gateway, bytes, await sign(bytes, NOW_S - 1))).status, 200);
+  assert.equal((await post(gateway, bytes, await sign(bytes, NOW_S + 1))).status, 200);
+});
+
+Deno.test("hmac mode: a request signed before the gateway started is refused (the replay cache starts empty)", async () => {
+  const bytes = body();
+  const before = await sign(bytes, NOW_S - 1); // within the 30 s window, but from before this process
+  const gateway = app(NOW_MS); // started just now
+  const problem = await expectProblem(await post(gateway, bytes, before), 401, "stale-signature");
+  assert.match(String(problem.detail), /before this gateway started/);
+  // NOW_MS is 500 ms into its second: a request stamped with that second may predate the start, the next one cannot.
+  await expectProblem(await post(gateway, bytes, await sign(bytes, NOW_S)), 401, "stale-signature");
+  assert.equal((await post(gateway, bytes, await sign(bytes, NOW_S + 1))).status, 200);
 });
 
 Deno.test("hmac mode: an oversized body gets 413 before it is verified", async () => {
@@ -131,6 +144,7 @@ Deno.test("hmac mode: an oversized body gets 413 before it is verified", async (
     provider: "cpu",
     auth: { mode: "hmac", token: SECRET },
     clock: () => NOW_MS,
+    startedAt: NOW_MS - 10_000,
     maxBodyBytes: 1024,
     log: () => {},
   });

@@ -27,6 +27,7 @@ async function main(): Promise<number> {
     provider: config.executionProvider,
     auth: config.auth,
     maxBodyBytes: config.maxBodyBytes,
+    bodyTimeoutMs: config.bodyTimeoutMs,
     batch: config.batch,
   });
   const drain = createDrain();

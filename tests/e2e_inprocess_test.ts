@@ -93,6 +93,8 @@ Deno.test({
       models: [{ runner: gatewayRunner, model: manifest }],
       provider: "cpu",
       auth: { mode: "hmac", token: TOKEN },
+      // Started a second ago: a signature stamped with the second a gateway starts in is refused (gateway/hmac_auth.ts).
+      startedAt: Date.now() - 1000,
       log: () => {},
     });
     const sent: Request[] = [];
