@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { loadWebRunner } from "../edge/runtime/onnx.ts";
 import { loadNodeRunner, readModelDir } from "../gateway/runtime/onnx.ts";
 import type { LoadedSegmentRunner } from "../shared/segments.ts";
+import { basicTokenize } from "../shared/tokenizer/mod.ts";
 import {
   encodeFor,
   entries,
@@ -286,5 +287,31 @@ Deno.test({
     } finally {
       await Deno.remove(dir, { recursive: true });
     }
+  },
+});
+
+Deno.test({
+  name: "import tokenizer settings: cased and no-HTML tokenization equal models/pipeline/tokenizer.py (the reference)",
+  ignore: !hasPythonStack,
+  async fn() {
+    const texts = [
+      "Café NAÏVE<br />Ångström e\u0301 ΟΔΟΣ",
+      "Don't STOP!! 北京abc x\u0000y\ufffdz \u00a0\u3000 <BR/>end",
+      "ﬁne Ｆｕｌｌ ǅemal İstanbul ß",
+    ];
+    const script = "import json,sys; sys.path.insert(0, 'models/pipeline'); from tokenizer import basic_tokenize; " +
+      "t = json.load(sys.stdin); print(json.dumps([[basic_tokenize(s, lo, False) for s in t] for lo in (False, True)]))";
+    const child = new Deno.Command(Deno.env.get("PYTHON") ?? "/usr/bin/python3", {
+      args: ["-c", script],
+      cwd: new URL("..", import.meta.url).pathname,
+      stdin: "piped",
+      stdout: "piped",
+    }).spawn();
+    const writer = child.stdin.getWriter();
+    await writer.write(new TextEncoder().encode(JSON.stringify(texts)));
+    await writer.close();
+    const [cased, uncased] = JSON.parse(new TextDecoder().decode((await child.output()).stdout));
+    assert.deepEqual(texts.map((s) => basicTokenize(s, { lowercase: false, htmlLineBreaks: false })), cased);
+    assert.deepEqual(texts.map((s) => basicTokenize(s, { htmlLineBreaks: false })), uncased);
   },
 });

@@ -3,8 +3,10 @@ import {
   basicTokenize,
   Category,
   categoryOf,
+  manifestTokenizer,
   MAX_WORD_CHARS,
   parseVocab,
+  UnsupportedTokenizerError,
   wordpiece,
   WordPieceTokenizer,
 } from "./mod.ts";
@@ -166,4 +168,57 @@ Deno.test("invalid vocabularies and lengths are refused with the reason", () => 
   expect(() => new WordPieceTokenizer(VOCAB.join("\n"), { cacheSize: -1 })).toThrow(RangeError);
   expect(() => tokenizer.encode("a", "b", { maxLength: 2 })).toThrow("maxLength must be an integer of at least 3");
   expect(() => tokenizer.encode("a", undefined, { maxLength: 2.5 })).toThrow(RangeError);
+});
+
+Deno.test("basicTokenize() options: a cased vocabulary keeps case and accents; BERT keeps <br /> as text", () => {
+  const text = "Café NAÏVE<br />Ångström e\u0301";
+  expect(basicTokenize(text, { lowercase: false, htmlLineBreaks: false })).toEqual(
+    ["Café", "NAÏVE", "<", "br", "/", ">", "Ångström", "e\u0301"],
+  );
+  expect(basicTokenize(text, { htmlLineBreaks: false })).toEqual(
+    ["cafe", "naive", "<", "br", "/", ">", "angstrom", "e"],
+  );
+  expect(basicTokenize(text, { lowercase: false })).toEqual(["Café", "NAÏVE", "Ångström", "e\u0301"]);
+  expect(basicTokenize("Hello, World!", { lowercase: false })).toEqual(["Hello", ",", "World", "!"]);
+  expect(basicTokenize("ΟΔΟΣ\u0000 x\ufffd", { lowercase: false })).toEqual(["ΟΔΟΣ", "x"]);
+  expect(basicTokenize(text)).toEqual(["cafe", "naive", "angstrom", "e"]);
+});
+
+Deno.test("manifestTokenizer() honours the manifest's case, HTML and truncation settings", () => {
+  const cased = [...VOCAB.slice(0, 5), "The", "the", "Movie", "<", "br", "/", ">"];
+  const spec = (lowercase: boolean, htmlLineBreaks: boolean) => ({
+    id: "m",
+    maxLength: 5,
+    tokenizer: {
+      type: "wordpiece" as const,
+      vocab: "vocab.txt",
+      lowercase,
+      stripAccents: lowercase,
+      htmlLineBreaks,
+      truncation: "longest-first" as const,
+      headTokens: 3,
+      specialTokens: { pad: "[PAD]", unk: "[UNK]", cls: "[CLS]", sep: "[SEP]" },
+    },
+  });
+  const ids = (t: WordPieceTokenizer, s: string) => t.encode(s).inputIds.map((i) => t.idToToken(i));
+  const bert = manifestTokenizer(spec(false, false), cased.join("\n"));
+  expect(ids(bert, "The Movie<br />")).toEqual(["[CLS]", "The", "Movie", "<", "[SEP]"]); // head kept (longest-first)
+  const ours = manifestTokenizer(spec(true, true), cased.join("\n"));
+  expect(ids(ours, "The Movie<br />")).toEqual(["[CLS]", "the", "[UNK]", "[SEP]"]);
+  expect(() =>
+    manifestTokenizer(
+      { ...spec(true, true), tokenizer: { ...spec(true, true).tokenizer, stripAccents: false } },
+      cased.join("\n"),
+    )
+  )
+    .toThrow(UnsupportedTokenizerError);
+  expect(() =>
+    manifestTokenizer({
+      ...spec(true, true),
+      tokenizer: {
+        ...spec(true, true).tokenizer,
+        specialTokens: { pad: "<pad>", unk: "[UNK]", cls: "[CLS]", sep: "[SEP]" },
+      },
+    }, cased.join("\n"))
+  ).toThrow("unsupported special tokens");
 });
