@@ -1,8 +1,10 @@
 /**
  * The edge's HTTP app: `createApp(deps)` returns a Hono app with
- * - `POST /v1/classify` (JSON in, classification out; see edge/classify_request.ts for every 4xx),
- * - `GET /v1/policy[?model=<id>]` (one model's arm statistics, chosen arm, costs), `GET /healthz`,
- *   `GET /openapi.json`, `GET /docs`,
+ * - `POST /v1/classify` (JSON in, classification out; one input or a batch `{"inputs": [...]}` answered
+ *   `{"results": [...]}`; see edge/classify_request.ts for every 4xx),
+ * - `GET /v1/models` (the served models), `GET /v1/policy[?model=<id>]` (one model's arm statistics, chosen arm,
+ *   costs), `GET /healthz`, `GET /openapi.json`, `GET /docs` (the API page rendered from the OpenAPI document),
+ * - 405 with `Allow` for any other method on those paths,
  * - optional API keys on `/v1/*` (401), a per-client rate limit on `/v1/classify` (429 + Retry-After), a body size
  *   limit (413), configurable CORS,
  * - one error handler: a `ProblemError` becomes its problem+json response; anything else is logged and becomes a
@@ -15,23 +17,23 @@ import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import { HTTPException } from "hono/http-exception";
-import type { Manifest } from "../shared/manifest.ts";
 import { CLIENT_ABORTED, clientAbortLine, readBodyLimited } from "../shared/http_body.ts";
 import { internalProblem, PROBLEM_CONTENT_TYPE, ProblemError, problemJson } from "../shared/problem.ts";
 import type { Classification, ClassifyInput } from "./classifier.ts";
 import { parseClassifyRequest } from "./classify_request.ts";
 import type { EdgeConfig } from "./config.ts";
-import { docsPage } from "./docs_page.ts";
+import { docsPage } from "./docs_page.tsx";
 import { apiKeyAuth } from "./middleware/api_key.ts";
 import { rateLimitKey } from "./middleware/client_key.ts";
 import { rateLimit } from "./middleware/rate_limit.ts";
+import type { ModelInfo } from "./model_info.ts";
 import { openApiDocument } from "./openapi.ts";
 import { type UiOptions, uiRoutes } from "./ui/mod.ts";
 
 /** What the app needs. */
 export interface AppDeps {
-  /** Served models, at least one; the first is the default. */
-  readonly models: readonly Pick<Manifest, "id" | "version" | "task" | "labels">[];
+  /** Served models, at least one; the first is the default (edge/model_info.ts). */
+  readonly models: readonly ModelInfo[];
   readonly http: EdgeConfig["http"];
   /** Runs the pipeline of `input.model` (a served id, checked here; absent = the default model). */
   readonly classify: (input: ClassifyInput) => Promise<Classification>;
@@ -57,6 +59,7 @@ export function createApp(deps: AppDeps): Hono {
   const doc = openApiDocument({
     models,
     maxTextChars: http.maxTextChars,
+    maxBatch: http.maxBatch,
     bodyLimitBytes: http.bodyLimitBytes,
     apiKeys: http.apiKeys.length > 0,
     rateLimit: http.rateLimit,
@@ -112,14 +115,30 @@ export function createApp(deps: AppDeps): Hono {
     }),
     async (c) => {
       const body = await readBodyLimited(c.req.raw, http.bodyLimitBytes, { timeoutMs: http.bodyTimeoutMs });
-      const input = parseClassifyRequest(c.req.header("content-type"), body, {
+      const request = parseClassifyRequest(c.req.header("content-type"), body, {
         maxTextChars: http.maxTextChars,
+        maxBatch: http.maxBatch,
         models,
       });
-      return c.json(await deps.classify(input));
+      if (request.kind === "single") return c.json(await deps.classify(request.input));
+      // One input after the other, in order: one model pipeline at a time, and the policy learns in request order.
+      const results: unknown[] = [];
+      for (const item of request.items) {
+        try {
+          if (item instanceof ProblemError) throw item;
+          results.push(await deps.classify(item));
+        } catch (error) {
+          if (!(error instanceof ProblemError)) logError(error);
+          const problem = error instanceof ProblemError ? error : internalProblem(error);
+          const index = results.length;
+          results.push({ ...problemJson(problem), index });
+        }
+      }
+      return c.json({ results });
     },
   );
   app.all("/v1/classify", () => methodNotAllowed("POST"));
+  app.get("/v1/models", (c) => c.json({ models: models.map((m, i) => ({ ...m, default: i === 0 })) }));
   app.get("/v1/policy", (c) => {
     const model = c.req.query("model");
     if (model !== undefined && !models.some((m) => m.id === model)) {
@@ -143,7 +162,10 @@ export function createApp(deps: AppDeps): Hono {
       ...deps.health?.(),
     }));
   app.get("/openapi.json", (c) => c.json(doc));
-  app.get("/docs", (c) => c.html(docsPage(doc)));
+  app.get("/docs", (c) => c.html(docsPage(doc, new URL(c.req.url).origin)));
+  for (const path of ["/v1/models", "/v1/policy", "/healthz", "/openapi.json", "/docs"]) {
+    app.all(path, () => methodNotAllowed("GET, HEAD"));
+  }
   if (deps.ui) app.route("/", uiRoutes(deps.ui));
 
   app.notFound((c) =>

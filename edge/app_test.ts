@@ -1,5 +1,5 @@
 import { expect } from "expect";
-import { PROBLEM_CONTENT_TYPE } from "../shared/problem.ts";
+import { PROBLEM_CONTENT_TYPE, ProblemError } from "../shared/problem.ts";
 import { type AppDeps, createApp } from "./app.ts";
 import type { Classification, ClassifyInput } from "./classifier.ts";
 import { testConfig } from "./testing.ts";
@@ -9,19 +9,27 @@ const MANIFEST = {
   version: "0123456789abcdef",
   task: "single" as const,
   labels: ["negative", "positive"],
+  layers: 12,
+  maxSplit: 12,
+  maxTokens: 256,
 };
 const NLI = {
   id: "entailment-en",
   version: "fedcba9876543210",
   task: "pair" as const,
   labels: ["entailment", "neutral", "contradiction"],
+  layers: 12,
+  maxSplit: 6,
+  maxTokens: 128,
 };
 
 const RESULT: Classification = {
   label: "positive",
   labelIndex: 1,
   probabilities: [0.1, 0.9],
+  scores: [{ label: "negative", score: 0.1 }, { label: "positive", score: 0.9 }],
   splitLayer: 4,
+  pinned: false,
   exitLayer: 4,
   answeredBy: "edge",
   degraded: false,
@@ -248,7 +256,14 @@ Deno.test("GET /healthz, /v1/policy, /openapi.json and /docs describe the servic
   expect(unknown.detail).toContain("this edge serves sentiment-en, entailment-en");
   const doc = await (await t.app.request("/openapi.json")).json();
   expect(doc.openapi).toBe("3.1.0");
-  expect(Object.keys(doc.paths)).toEqual(["/v1/classify", "/v1/policy", "/healthz", "/openapi.json", "/docs"]);
+  expect(Object.keys(doc.paths)).toEqual([
+    "/v1/classify",
+    "/v1/models",
+    "/v1/policy",
+    "/healthz",
+    "/openapi.json",
+    "/docs",
+  ]);
   expect(doc.components.schemas.ClassifyResponse.required).toContain("traceId");
   expect(doc.components.schemas.ClassifyRequest.properties.model.enum).toEqual(["sentiment-en", "entailment-en"]);
   const docs = await t.app.request("/docs");
@@ -256,4 +271,103 @@ Deno.test("GET /healthz, /v1/policy, /openapi.json and /docs describe the servic
   const html = await docs.text();
   expect(html).toContain("/v1/classify");
   expect(html).not.toMatch(/<script|<link|src="http/);
+});
+
+Deno.test("/openapi.json describes a body for every status of every route, 405 included", async () => {
+  const doc = await (await app().app.request("/openapi.json")).json();
+  for (const [path, ops] of Object.entries(doc.paths as Record<string, Record<string, { responses: object }>>)) {
+    for (const [method, op] of Object.entries(ops)) {
+      const responses = op.responses as Record<string, { content?: Record<string, { schema?: unknown }> }>;
+      expect([path, method, "405" in responses]).toEqual([path, method, true]);
+      for (const [status, r] of Object.entries(responses)) {
+        const bodies = Object.values(r.content ?? {});
+        expect([path, status, bodies.length > 0 && bodies.every((b) => b.schema !== undefined)]).toEqual([
+          path,
+          status,
+          true,
+        ]);
+      }
+    }
+  }
+  // Every $ref resolves.
+  const refs = JSON.stringify(doc).match(/#\/components\/schemas\/\w+/g) ?? [];
+  for (const ref of new Set(refs)) expect(doc.components.schemas[ref.split("/").pop()!]).toBeDefined();
+  expect(doc.paths["/v1/policy"].get.responses["200"].content["application/json"].schema.$ref).toBe(
+    "#/components/schemas/PolicyView",
+  );
+  expect(doc.components.schemas.BatchRequest.properties.inputs.maxItems).toBe(32);
+  expect(doc.components.schemas.ClassifyResponse.required).toEqual(expect.arrayContaining(["scores", "pinned"]));
+});
+
+Deno.test("GET /docs renders every route, status and schema, with curl examples for this origin that wrap", async () => {
+  const res = await app().app.request("http://edge.example:8000/docs");
+  const html = await res.text();
+  for (const path of ["/v1/classify", "/v1/models", "/v1/policy", "/healthz"]) {
+    expect(html).toContain(`<code>${path}</code>`);
+  }
+  expect(html).toContain("curl -s -X POST http://edge.example:8000/v1/classify \\");
+  expect(html).toContain("-d &#39;{&quot;inputs&quot;:"); // the batch example, shell-quoted and HTML-escaped
+  expect(html).toContain("curl -s http://edge.example:8000/v1/models");
+  expect(html).toContain('id="schema-ClassifyResponse"');
+  expect(html).toContain("<code>405</code>");
+  expect(html).toMatch(/pre\{[^}]*white-space:pre-wrap/);
+  expect(html).not.toMatch(/https?:\/\/(?!edge\.example|splitee\.dev)/); // nothing outside the edge
+});
+
+Deno.test("GET /v1/models lists the served models with layers and the edge's maximum split", async () => {
+  const res = await app().app.request("/v1/models");
+  expect(res.status).toBe(200);
+  expect(await res.json()).toEqual({
+    models: [{ ...MANIFEST, default: true }, { ...NLI, default: false }],
+  });
+});
+
+Deno.test("other methods on the GET routes get a 405 problem with Allow", async () => {
+  for (const path of ["/v1/models", "/v1/policy", "/healthz", "/openapi.json", "/docs"]) {
+    const res = await app().app.request(path, { method: "DELETE" });
+    const p = await problem(res, 405, "method-not-allowed");
+    expect([path, res.headers.get("allow"), p.detail]).toEqual([path, "GET, HEAD", "Use GET, HEAD."]);
+    expect((await app().app.request(path, { method: "HEAD" })).status).toBe(200);
+  }
+  expect((await app().app.request("/v1/classify", { method: "GET" })).headers.get("allow")).toBe("POST");
+});
+
+Deno.test("POST /v1/classify answers a batch in order, with a problem in the place of each bad input", async () => {
+  const seen: ClassifyInput[] = [];
+  const t = app({ EDGE_MAX_BATCH: "4" }, {
+    classify: (input) => {
+      seen.push(input);
+      if (input.text === "nothing") {
+        return Promise.reject(new ProblemError({ status: 422, slug: "invalid-request", title: "Invalid request" }));
+      }
+      if (input.text === "boom") return Promise.reject(new Error("bug"));
+      return Promise.resolve({ ...RESULT, label: input.text });
+    },
+  });
+  const res = await t.app.request(
+    "/v1/classify",
+    json({ inputs: [{ text: "first" }, { text: 3 }, { text: "nothing" }, { text: "last", split: 2 }] }),
+  );
+  expect(res.status).toBe(200);
+  const { results } = await res.json();
+  expect(results.map((r: { label?: string; status?: number; index?: number }) => r.label ?? [r.status, r.index]))
+    .toEqual(["first", [422, 1], [422, 2], "last"]);
+  expect(results[1].detail).toBe("inputs[1]: text: Must be a string, not a number");
+  expect(seen).toEqual([{ text: "first" }, { text: "nothing" }, { text: "last", split: 2 }]);
+  // An unexpected failure of one input is a generic 500 problem in its place, logged, never its message.
+  const crash = await t.app.request("/v1/classify", json({ inputs: [{ text: "boom" }, { text: "ok" }] }));
+  const body = await crash.json();
+  expect([body.results[0].status, body.results[0].slug, body.results[0].index]).toEqual([500, undefined, 0]);
+  expect(JSON.stringify(body)).not.toContain("bug");
+  expect(body.results[1].label).toBe("ok");
+  expect(t.errors).toHaveLength(1);
+  // Too many inputs: 413 for the whole batch, nothing classified.
+  const before = seen.length;
+  const big = await problem(
+    await t.app.request("/v1/classify", json({ inputs: Array.from({ length: 5 }, () => ({ text: "a" })) })),
+    413,
+    "batch-too-large",
+  );
+  expect([big.limit, seen.length]).toEqual([4, before]);
+  await problem(await t.app.request("/v1/classify", json({ inputs: [] })), 422, "invalid-request");
 });

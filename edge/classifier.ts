@@ -5,18 +5,21 @@
  * (`edge-exit`: the deepest computed exit; `edge-complete`: the remaining layers on the edge), mark the answer
  * `degraded` and charge the failure to the offload cost -> the policy learns from what was observed (`C_L` only when
  * it was seen: from the gateway or from running to L on the edge; a degraded `edge-exit` answer stands its own
- * confidence in for `C_L`, so the failed offload is still charged to the arm).
+ * confidence in for `C_L`, so the failed offload is still charged to the arm). A request that pins its split (or turns
+ * early exits off) runs the same pipeline without the policy: nothing is learned from it. A text with no token after the
+ * tokenizer's normalisation is refused (422) before any of this.
  * @module
  */
 
 import type { Manifest } from "../shared/manifest.ts";
-import { argmax, confidence, softmax } from "../shared/math.ts";
+import { argmax, confidence, roundMs, roundSignificant, softmax } from "../shared/math.ts";
 import { padBatch } from "../shared/model_io.ts";
-import { nextAction, type Observation, type Policy } from "../shared/policy/mod.ts";
+import { type Decision, nextAction, type Observation, type Policy } from "../shared/policy/mod.ts";
 import type { Prng } from "../shared/prng.ts";
 import type { SegmentRunner } from "../shared/tensor.ts";
-import type { WordPieceTokenizer } from "../shared/tokenizer/mod.ts";
+import type { Encoding, WordPieceTokenizer } from "../shared/tokenizer/mod.ts";
 import { ATTR, SPAN } from "../shared/tracing.ts";
+import { invalidRequest } from "./classify_request.ts";
 import type { FallbackMode } from "./config.ts";
 import type { CostMeter, CostPair } from "./cost_meter.ts";
 import { OffloadError, type OffloadFailureKind, type OffloadResult } from "./offload_client.ts";
@@ -51,6 +54,14 @@ export interface ClassifyInput {
   readonly textPair?: string | undefined;
   /** The served model's id; the service routes on it (the pipeline itself ignores it). @default the default model */
   readonly model?: string | undefined;
+  /**
+   * Pins the split layer instead of asking the policy (already checked against the edge's maximum split). A pinned
+   * request leaves the policy, its cost estimates and the recent window untouched (docs/policy.md).
+   * @default the policy's choice
+   */
+  readonly split?: number | undefined;
+  /** `false`: skip every early exit up to the split, so a split below L always offloads (a pinned request). @default true */
+  readonly earlyExit?: boolean | undefined;
 }
 
 /** The pipeline's answer; app.ts serialises it as the `POST /v1/classify` response. */
@@ -58,8 +69,12 @@ export interface Classification {
   readonly label: string;
   readonly labelIndex: number;
   readonly probabilities: number[];
-  /** The policy's split layer i. */
+  /** `probabilities` with their labels, in label order. */
+  readonly scores: { readonly label: string; readonly score: number }[];
+  /** The split layer i: the policy's, or the request's own when `pinned`. */
   readonly splitLayer: number;
+  /** The request pinned its split or turned off early exits; the policy did not decide it and did not learn from it. */
+  readonly pinned: boolean;
   /** The exit that produced the answer. */
   readonly exitLayer: number;
   readonly answeredBy: "edge" | "gateway";
@@ -99,13 +114,14 @@ export interface DecisionLogEntry {
 }
 
 /** Runs one classification end to end (see the module docs). */
-export function classify(deps: ClassifierDeps, input: ClassifyInput): Promise<Classification> {
+export async function classify(deps: ClassifierDeps, input: ClassifyInput): Promise<Classification> {
   const { manifest } = deps;
-  return withSpan(
+  const encoding = encodeInput(deps, input); // a 422 for text without a token, before any span or policy step
+  return await withSpan(
     SPAN.classify,
     { [ATTR.modelId]: manifest.id, [ATTR.modelVersion]: manifest.version },
     async (span) => {
-      const result = await run(deps, input);
+      const result = await run(deps, input, encoding);
       span.setAttributes({
         [ATTR.splitLayer]: result.splitLayer,
         [ATTR.exitLayer]: result.exitLayer,
@@ -123,21 +139,57 @@ export function classify(deps: ClassifierDeps, input: ClassifyInput): Promise<Cl
   );
 }
 
-async function run(deps: ClassifierDeps, input: ClassifyInput): Promise<Classification> {
+/**
+ * The model inputs of a request.
+ * @throws {ProblemError} 422 when `text` (or `textPair`) has no token left after the tokenizer's normalisation (only
+ * spaces, control or zero-width characters): the model would classify an empty input.
+ */
+function encodeInput(deps: ClassifierDeps, input: ClassifyInput): Encoding {
+  const encoding = deps.tokenizer.encode(input.text, input.textPair, {
+    maxLength: deps.manifest.maxLength,
+    headTokens: deps.manifest.tokenizer.headTokens,
+  });
+  const second = encoding.tokenTypeIds.reduce((n, t) => n + t, 0); // textPair's tokens + its [SEP]
+  const first = encoding.tokenTypeIds.length - second; // [CLS] + text's tokens + [SEP]
+  const empty = [...(first <= 2 ? ["text"] : []), ...(input.textPair !== undefined && second <= 1 ? ["textPair"] : [])];
+  if (empty.length > 0) {
+    throw invalidRequest(empty.map((field) => ({
+      field,
+      message:
+        "Has no token the model can read: only spaces, control or zero-width characters (the tokenizer removes them)",
+    })));
+  }
+  return encoding;
+}
+
+/** The split a pinned request asks for (see `ClassifyInput.split`), or the policy's decision. */
+function decideSplit(deps: ClassifierDeps, input: ClassifyInput): Promise<Decision> {
+  const { policy, store, costs } = deps;
+  const exitRule = input.earlyExit === false ? "never" : undefined;
+  if (input.split !== undefined) {
+    return Promise.resolve({
+      arm: input.split,
+      exitRule: exitRule ?? policy.config.exitRule,
+      scores: [],
+      reason: "fixed",
+    });
+  }
+  return withSpan(SPAN.policyDecide, {}, (span) => {
+    const d = policy.decide(store.state(), deps.prng, costs.costs());
+    span.setAttributes({ [ATTR.splitLayer]: d.arm, "splitee.policy.reason": d.reason });
+    return Promise.resolve(exitRule === undefined ? d : { ...d, exitRule });
+  });
+}
+
+async function run(deps: ClassifierDeps, input: ClassifyInput, encoding: Encoding): Promise<Classification> {
   const { manifest, runner, policy, store, costs } = deps;
   const now = deps.now ?? (() => performance.now());
   const L = manifest.layers;
+  // A pinned request is answered but teaches nothing: the client chose its split (docs/policy.md, "Pinned requests").
+  const pinned = input.split !== undefined || input.earlyExit === false;
+  const learn = !pinned;
+  const decision = await decideSplit(deps, input);
 
-  const decision = await withSpan(SPAN.policyDecide, {}, (span) => {
-    const d = policy.decide(store.state(), deps.prng, costs.costs());
-    span.setAttributes({ [ATTR.splitLayer]: d.arm, "splitee.policy.reason": d.reason });
-    return Promise.resolve(d);
-  });
-
-  const encoding = deps.tokenizer.encode(input.text, input.textPair, {
-    maxLength: manifest.maxLength,
-    headTokens: manifest.tokenizer.headTokens,
-  });
   const batch = padBatch([encoding]);
   const tokens = encoding.inputIds.length;
   const edge = await withSpan(
@@ -175,7 +227,7 @@ async function run(deps: ClassifierDeps, input: ClassifyInput): Promise<Classifi
   const { confidences, last, action } = edge;
   let edgeMs = edge.edgeMs;
   let exitLogits: Float32Array = edge.logits;
-  costs.recordEdge(edge.layerMs / Math.max(1, last));
+  if (learn) costs.recordEdge(edge.layerMs / Math.max(1, last));
 
   let answeredBy: "edge" | "gateway" = "edge";
   let exitLayer = last;
@@ -192,7 +244,7 @@ async function run(deps: ClassifierDeps, input: ClassifyInput): Promise<Classifi
       exitLayer = offload.exitLayer;
       answeredBy = "gateway";
       finalConfidence = confidence(softmax(exitLogits));
-      costs.recordOffload(offload.commMs, offload.gatewayMs);
+      if (learn) costs.recordOffload(offload.commMs, offload.gatewayMs);
     } catch (error) {
       failure = error instanceof OffloadError
         ? error
@@ -216,26 +268,28 @@ async function run(deps: ClassifierDeps, input: ClassifyInput): Promise<Classifi
       } else {
         finalConfidence = confidences[last - 1];
       }
-      costs.recordFailure(failure.elapsedMs + extraMs);
+      if (learn) costs.recordFailure(failure.elapsedMs + extraMs);
     }
   }
 
   const cost: CostPair = costs.observationCosts(failure !== undefined);
   let observation: Observation = { arm: decision.arm, confidences: observed, lambda: cost.lambda, o: cost.o };
   if (finalConfidence !== undefined) observation = { ...observation, finalConfidence };
-  try {
-    // Answers only once the update is within the store's loss bound (backpressure when KV commits are slow).
-    await store.applyBounded((s) => policy.update(s, observation));
-  } catch (error) {
-    // The answer stands; a step the policy rejects (a bug, never bad input) must not fail the request.
-    console.error("edge: policy update failed:", error instanceof Error ? error.message : error);
+  if (learn) {
+    try {
+      // Answers only once the update is within the store's loss bound (backpressure when KV commits are slow).
+      await store.applyBounded((s) => policy.update(s, observation));
+    } catch (error) {
+      // The answer stands; a step the policy rejects (a bug, never bad input) must not fail the request.
+      console.error("edge: policy update failed:", error instanceof Error ? error.message : error);
+    }
   }
 
   const offloaded = action === "offload";
-  deps.recent.push({ splitLayer: decision.arm, offloaded, degraded: failure !== undefined });
+  if (learn) deps.recent.push({ splitLayer: decision.arm, offloaded, degraded: failure !== undefined });
   deps.log?.({
     arm: decision.arm,
-    reason: decision.reason,
+    reason: pinned ? "pinned" : decision.reason,
     scores: decision.scores,
     observation,
     exitLayer,
@@ -245,11 +299,14 @@ async function run(deps: ClassifierDeps, input: ClassifyInput): Promise<Classifi
 
   const probs = softmax(exitLogits);
   const labelIndex = argmax(probs);
+  const labelOf = (i: number) => manifest.labels[i] ?? String(i);
   return {
-    label: manifest.labels[labelIndex] ?? String(labelIndex),
+    label: labelOf(labelIndex),
     labelIndex,
     probabilities: Array.from(probs),
+    scores: Array.from(probs, (score, i) => ({ label: labelOf(i), score })),
     splitLayer: decision.arm,
+    pinned,
     exitLayer,
     answeredBy,
     degraded: failure !== undefined,
@@ -257,13 +314,13 @@ async function run(deps: ClassifierDeps, input: ClassifyInput): Promise<Classifi
     exitConfidences: confidences,
     tokens,
     costs: {
-      lambdaUnits: cost.lambda * last + (offloaded ? cost.o : 0),
-      lambda: cost.lambda,
-      o: cost.o,
+      lambdaUnits: roundSignificant(cost.lambda * last + (offloaded ? cost.o : 0)),
+      lambda: roundSignificant(cost.lambda),
+      o: roundSignificant(cost.o),
       measured: {
-        edgeMs,
-        commMs: offload?.commMs ?? null,
-        gatewayMs: offload?.gatewayMs ?? null,
+        edgeMs: roundMs(edgeMs),
+        commMs: offload ? roundMs(offload.commMs) : null,
+        gatewayMs: offload ? roundMs(offload.gatewayMs) : null,
         payloadBytes: offload?.payloadBytes ?? null,
       },
     },

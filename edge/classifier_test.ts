@@ -1,6 +1,7 @@
 import { expect } from "expect";
 import { createPolicy, type PolicyState } from "../shared/policy/mod.ts";
 import { createPrng } from "../shared/prng.ts";
+import { ProblemError } from "../shared/problem.ts";
 import { WordPieceTokenizer } from "../shared/tokenizer/mod.ts";
 import { type ClassifierDeps, classify, type DecisionLogEntry } from "./classifier.ts";
 import type { FallbackMode } from "./config.ts";
@@ -174,5 +175,58 @@ Deno.test("classify() with the first-confident rule stops at the first confident
   expect(r.splitLayer).toBe(10);
   expect(r).toMatchObject({ exitLayer: 2, answeredBy: "edge" });
   expect(t.runner.calls).toEqual([1, 2]);
+  await t.close();
+});
+
+Deno.test("classify() answers a pinned split with early exits off from the gateway and leaves the policy as it was", async () => {
+  const t = await setup(); // splitee-s; exit 2 is confident, so only earlyExit: false makes it offload
+  const before = structuredClone(t.store.state());
+  const costsBefore = t.deps.costs.snapshot();
+  const r = await classify(t.deps, { text: "a charming and often affecting journey", split: 2, earlyExit: false });
+  expect(r).toMatchObject({ splitLayer: 2, pinned: true, exitLayer: L, answeredBy: "gateway", degraded: false });
+  expect(t.runner.calls).toEqual([1, 2]);
+  expect(t.offloads).toEqual([{ splitLayer: 2, dims: [r.tokens, manifest.hiddenSize] }]);
+  expect(r.costs.lambdaUnits).toBe(0.7); // 0.1 * 2 + 0.5, without float noise
+  expect(t.store.state()).toEqual(before);
+  expect(t.store.stats().updates).toBe(0);
+  expect(t.deps.costs.snapshot()).toEqual(costsBefore);
+  expect(t.deps.recent.summary().size).toBe(0);
+  expect(t.log.map((e) => [e.arm, e.reason])).toEqual([[2, "pinned"]]);
+  // A pinned split with early exits on exits at the split when it is confident; still nothing learned.
+  const exitAt7 = await classify(t.deps, { text: "fine", split: 7 });
+  expect(exitAt7).toMatchObject({ splitLayer: 7, pinned: true, exitLayer: 7, answeredBy: "edge" });
+  // earlyExit: false alone keeps the policy's split but offloads it.
+  const unpinnedSplit = await classify(t.deps, { text: "fine", earlyExit: false });
+  expect(unpinnedSplit).toMatchObject({ pinned: true, splitLayer: L, exitLayer: L, answeredBy: "edge" }); // init: L
+  expect(t.store.state()).toEqual(before);
+  // The next ordinary request is decided and learned as usual.
+  const normal = await classify(t.deps, { text: "fine" });
+  expect(normal.pinned).toBe(false);
+  expect(t.store.state().t).toBe(1);
+  await t.close();
+});
+
+Deno.test("classify() labels every probability in scores", async () => {
+  const t = await setup({ policy: "fixed-7" });
+  const r = await classify(t.deps, { text: "a charming and often affecting journey" });
+  expect(r.scores.map((s) => s.label)).toEqual(manifest.labels);
+  expect(r.scores.map((s) => s.score)).toEqual(r.probabilities);
+  expect(r.scores[r.labelIndex]!.label).toBe(r.label);
+  await t.close();
+});
+
+Deno.test("classify() refuses a text with no token after normalisation (zero-width, control) with a 422, learning nothing", async () => {
+  const t = await setup();
+  for (const text of ["\u200b\u200b", "\u0000\u200d \ufeff", "\u00ad"]) {
+    const e = await classify(t.deps, { text }).then(() => undefined, (e) => e);
+    expect(e).toBeInstanceOf(ProblemError);
+    expect([e.status, e.slug, e.extensions.errors[0].field]).toEqual([422, "invalid-request", "text"]);
+    expect(e.detail).toContain("Has no token the model can read");
+  }
+  expect(t.runner.calls).toEqual([]);
+  expect(t.store.state().t).toBe(0);
+  expect(t.log).toHaveLength(0);
+  // One real character is enough, even one the vocabulary lacks ([UNK]).
+  expect((await classify(t.deps, { text: "\u200bok" })).tokens).toBe(3);
   await t.close();
 });
