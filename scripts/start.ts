@@ -1,9 +1,13 @@
 /**
  * `deno task start`: runs the gateway and the edge locally as two child processes, with embedded defaults that work
  * from a fresh clone (CPU onnxruntime, KV file `.data/policy.kv`, gateway on 8001 and edge on 8000, a random shared
- * token generated for this run unless `GATEWAY_TOKEN` is set or `GATEWAY_INSECURE_LOCAL=true` is asked for). Any `EDGE_*`, `GATEWAY_*`, `SPLITEE_*` or `OTEL_*`
- * variable in the environment is passed through. Waits until both answer `/healthz`, prints the URLs and a sample
- * `curl`, and on Ctrl-C or SIGTERM stops both (SIGTERM, then SIGKILL after 15 s) and exits 0.
+ * token generated for this run unless `GATEWAY_TOKEN` is set or `GATEWAY_INSECURE_LOCAL=true` is asked for, no rate
+ * limit unless `EDGE_RATE_LIMIT_RPS` is set: every local client shares one address). Any `EDGE_*`, `GATEWAY_*`,
+ * `SPLITEE_*` or `OTEL_*` variable in the environment is passed through. Waits until both answer `/healthz`, prints
+ * the URLs and a sample `curl`, and then supervises them: a child that exits on its own is logged and restarted on
+ * the same port after a backoff (1 s, doubling up to 30 s; back to 1 s once it has run for a minute), while the other
+ * keeps serving (the edge answers on its own while the gateway is down). On Ctrl-C or SIGTERM it stops both (SIGTERM,
+ * then SIGKILL after 15 s) and exits 0.
  * @module
  */
 
@@ -12,6 +16,13 @@ import { GATEWAY_V8_FLAGS } from "../gateway/config.ts";
 const ROOT = new URL("../", import.meta.url);
 const READY_TIMEOUT_MS = 180_000;
 const STOP_TIMEOUT_MS = 15_000;
+/** First restart delay; doubled after each restart up to {@linkcode BACKOFF_MAX_MS}. */
+const BACKOFF_MIN_MS = 1_000;
+const BACKOFF_MAX_MS = 30_000;
+/** A child that ran this long before it exited is restarted after the first delay again. */
+const STABLE_MS = 60_000;
+/** Time for a signal meant for every process (a terminal Ctrl-C) to reach this process too, before a restart. */
+const EXIT_SETTLE_MS = 300;
 
 interface Child {
   readonly name: string;
@@ -115,6 +126,60 @@ async function stop(child: Child, graceMs = 0): Promise<number> {
   return status.code;
 }
 
+/** One supervised service: how to (re)start it and its current process. */
+interface Service {
+  readonly name: string;
+  readonly entry: string;
+  /** The environment of its next start (the port is pinned to the first start's one). */
+  env: Record<string, string>;
+  readonly ready: RegExp;
+  child: Child;
+}
+
+/**
+ * Restarts `svc` whenever its process exits while `stopping()` is false: logs the exit, waits the backoff, starts it
+ * again and waits for `/healthz`. Resolves once `stopping()` is true.
+ */
+async function supervise(
+  svc: Service,
+  stopping: () => boolean,
+  replace: (old: Child, next: Child) => void,
+): Promise<void> {
+  let delay = BACKOFF_MIN_MS;
+  for (;;) {
+    const startedAt = Date.now();
+    const status = await svc.child.process.status;
+    await sleep(EXIT_SETTLE_MS);
+    if (stopping()) return;
+    if (Date.now() - startedAt >= STABLE_MS) delay = BACKOFF_MIN_MS;
+    const how = status.signal ? `killed by ${status.signal}` : `exited with code ${status.code}`;
+    console.error(`start: ${svc.name} (pid ${svc.child.process.pid}) ${how}; restarting it in ${delay / 1000} s`);
+    await sleep(delay);
+    if (stopping()) return;
+    delay = Math.min(2 * delay, BACKOFF_MAX_MS);
+    const old = svc.child;
+    svc.child = spawn(svc.name, svc.entry, svc.env, svc.ready);
+    replace(old, svc.child);
+    try {
+      const url = await waitHealthy(svc.child);
+      console.log(`start: ${svc.name} restarted (pid ${svc.child.process.pid}) at ${url}`);
+    } catch (error) {
+      if (stopping()) return;
+      console.error(`start: restarting ${svc.name} failed: ${error instanceof Error ? error.message : error}`);
+      if (!svc.child.exited) svc.child.process.kill("SIGKILL");
+    }
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** `env` with the port variable set to the port of `url` (a restart binds the port the first start got). */
+function pinPort(env: Record<string, string>, variable: string, url: string): Record<string, string> {
+  return { ...env, [variable]: new URL(url).port };
+}
+
 async function main(): Promise<number> {
   const passthrough = Object.fromEntries(
     Object.entries(Deno.env.toObject()).filter(([k]) => /^(EDGE_|GATEWAY_|SPLITEE_|OTEL_)/.test(k)),
@@ -145,24 +210,41 @@ async function main(): Promise<number> {
   exitOn("SIGTERM");
 
   try {
-    const gateway = spawn("gateway", "gateway/main.ts", {
+    const gatewayEnv = {
       DENO_V8_FLAGS: GATEWAY_V8_FLAGS, // the young-generation cap that keeps its RSS flat (gateway/config.ts)
       GATEWAY_PORT: "8001",
       OTEL_SERVICE_NAME: "splitee-gateway",
       ...passthrough,
       ...auth,
-    }, /serving .* on (http:\/\/\S+)/);
-    children.push(gateway);
-    const gatewayUrl = await waitHealthy(gateway);
-    const edge = spawn("edge", "edge/main.ts", {
+    };
+    const gateway: Service = {
+      name: "gateway",
+      entry: "gateway/main.ts",
+      env: gatewayEnv,
+      ready: /serving .* on (http:\/\/\S+)/,
+      child: spawn("gateway", "gateway/main.ts", gatewayEnv, /serving .* on (http:\/\/\S+)/),
+    };
+    children.push(gateway.child);
+    const gatewayUrl = await waitHealthy(gateway.child);
+    gateway.env = pinPort(gateway.env, "GATEWAY_PORT", gatewayUrl);
+    const edgeEnv = {
       EDGE_PORT: "8000",
+      EDGE_RATE_LIMIT_RPS: "0", // local: every client is 127.0.0.1, one bucket for all (set it to turn the limit on)
       ...passthrough,
       GATEWAY_URL: passthrough.GATEWAY_URL ?? gatewayUrl,
       ...auth,
       OTEL_SERVICE_NAME: "splitee-edge",
-    }, /listening on (http:\/\/\S+)/);
-    children.push(edge);
-    const edgeUrl = await waitHealthy(edge);
+    };
+    const edge: Service = {
+      name: "edge",
+      entry: "edge/main.ts",
+      env: edgeEnv,
+      ready: /listening on (http:\/\/\S+)/,
+      child: spawn("edge", "edge/main.ts", edgeEnv, /listening on (http:\/\/\S+)/),
+    };
+    children.push(edge.child);
+    const edgeUrl = await waitHealthy(edge.child);
+    edge.env = pinPort(edge.env, "EDGE_PORT", edgeUrl);
     console.log(`
 SplitEE is running
   edge:    ${edgeUrl}   (page: ${edgeUrl}/, API docs: ${edgeUrl}/docs, policy: ${edgeUrl}/v1/policy)
@@ -173,11 +255,11 @@ Try:
   curl -s -X POST ${edgeUrl}/v1/classify -H 'content-type: application/json' \\
     -d '{"model": "paraphrase-en", "text": "How do I learn guitar fast?", "textPair": "What is the quickest way to learn guitar?"}'
 Press Ctrl-C to stop.`);
-    const first = await Promise.race(children.map((c) => c.process.status.then((s) => ({ c, s }))));
-    if (stopping) return await new Promise<number>(() => {}); // the signal handler exits
-    console.error(`start: ${first.c.name} exited unexpectedly with code ${first.s.code}`);
-    await shutdown(`${first.c.name} exited`);
-    return 1;
+    console.log(`start: gateway pid ${gateway.child.process.pid}, edge pid ${edge.child.process.pid}`);
+    // shutdown() must stop the current processes: a restarted child takes its predecessor's place in `children`.
+    const replace = (old: Child, next: Child) => children.splice(children.indexOf(old), 1, next);
+    await Promise.all([supervise(gateway, () => stopping, replace), supervise(edge, () => stopping, replace)]);
+    return await new Promise<number>(() => {}); // stopping: the signal handler exits
   } catch (error) {
     console.error(`start: ${error instanceof Error ? error.message : error}`);
     await shutdown("startup failed");
