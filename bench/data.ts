@@ -7,7 +7,7 @@
 import { type Manifest, parseManifest } from "../shared/manifest.ts";
 import type { ModelSource } from "../shared/model_io.ts";
 import { createPrng, shuffledIndices } from "../shared/prng.ts";
-import { WordPieceTokenizer } from "../shared/tokenizer/mod.ts";
+import { manifestTokenizer, type WordPieceTokenizer } from "../shared/tokenizer/mod.ts";
 
 /** The default model's directory. */
 export const MODEL_DIR = new URL("../models/sentiment/", import.meta.url);
@@ -28,12 +28,9 @@ export async function modelSource(): Promise<ModelSource> {
   return { manifest, files: (name) => Deno.readFile(new URL(name, MODEL_DIR)) };
 }
 
-/** The model's tokenizer with the manifest's truncation settings. */
-export async function tokenizerFor(manifest: Manifest): Promise<WordPieceTokenizer> {
-  const vocab = await Deno.readTextFile(new URL(manifest.tokenizer.vocab, MODEL_DIR));
-  const t = manifest.tokenizer;
-  const headTokens = t.truncation === "head+tail" ? t.headTokens : manifest.maxLength - 2;
-  return new WordPieceTokenizer(vocab, { maxLength: manifest.maxLength, headTokens });
+/** The model's tokenizer as its manifest says (case, HTML line breaks, truncation); `dir`: the model's folder. */
+export async function tokenizerFor(manifest: Manifest, dir: URL = MODEL_DIR): Promise<WordPieceTokenizer> {
+  return manifestTokenizer(manifest, await Deno.readTextFile(new URL(manifest.tokenizer.vocab, dir)));
 }
 
 async function readTsv(path: string): Promise<{ header: string[]; rows: string[][] }> {
