@@ -190,6 +190,14 @@ Deno.test({
               `${r.answeredBy === "gateway" ? "Gateway" : "Edge"} answered at layer ${r.exitLayer}`,
             );
             expect(await page.evaluate("document.activeElement?.id")).toBe("text"); // ready for the next one
+            // The caption names the exits that ran, and p reads like the label's bar (same precision).
+            const n = confs.length;
+            expect(await page.textContent("#exit-caption")).toBe(
+              n === 1
+                ? "Confidence at the one exit the edge computed (C1)"
+                : `Confidence at each of the ${n} exits the edge computed (C1…C${n})`,
+            );
+            expect(await page.textContent("#result-p")).toBe(`p = ${await page.textContent(".probs li.top .pct")}`);
 
             // The policy panel follows: 12 arms, rounds counted.
             await waitUntil(page, 'document.querySelectorAll("#arm-rows tr").length === 12');
@@ -199,6 +207,12 @@ Deno.test({
               expect(await page.textContent("#result-label")).toBe(next.label);
             }
             await waitUntil(page, 'Number(document.getElementById("policy-rounds")?.textContent) >= 4');
+            // "Split layer chosen" counts the four decided requests, one bar each (not side-information updates).
+            await waitUntil(page, 'document.getElementById("pulls-window")?.textContent.includes("last 4 requests")');
+            const chosen = await page.evaluate(
+              'Array.from(document.querySelectorAll("#arm-rows tr td:nth-child(2)")).reduce((n, td) => n + Number(td.textContent), 0)',
+            );
+            expect(chosen).toBe(4);
 
             // Readable problems: nothing typed (checked in the page), then a text over the edge's limit (413).
             await page.keyboard.press("Control+A");

@@ -121,7 +121,8 @@ export const Page: FC<PageProps> = ({ models, jaegerUrl, versions }) => {
                 <span class="swatch chosen"></span>next split layer
               </span>
             </p>
-            <h3>Pulls per split layer</h3>
+            <h3>Split layer chosen, recent requests</h3>
+            <p class="muted" id="pulls-window"></p>
             <div id="pulls-figure"></div>
             <h3>Recent window</h3>
             <p class="muted" id="window-size"></p>
@@ -140,17 +141,25 @@ export const Page: FC<PageProps> = ({ models, jaegerUrl, versions }) => {
             <details>
               <summary>Per-layer numbers</summary>
               <table>
-                <caption class="visually-hidden">Pulls, mean reward and UCB index per split layer</caption>
+                <caption class="visually-hidden">
+                  Times chosen recently, observations, mean reward and UCB index per split layer
+                </caption>
                 <thead>
                   <tr>
                     <th scope="col">Layer</th>
-                    <th scope="col">Pulls</th>
+                    <th scope="col">Chosen</th>
+                    <th scope="col">Observed</th>
                     <th scope="col">Mean</th>
                     <th scope="col">UCB</th>
                   </tr>
                 </thead>
                 <tbody id="arm-rows"></tbody>
               </table>
+              <p class="muted">
+                Chosen: requests of the recent window for which the policy picked this split layer. Observed: rounds
+                that picked it plus the side information of deeper splits (SplitEE-S learns layers 1..i from a split at
+                i), so layer 1 gains one per round.
+              </p>
             </details>
           </section>
         </main>

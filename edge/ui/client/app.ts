@@ -149,7 +149,7 @@ function renderResult(r, model, roundTripMs) {
     h("p", { class: "answer" }, [
       h("span", { class: "label", text: "Label" }),
       h("span", { class: "value", id: "result-label", text: r.label }),
-      isNum(probs[r.labelIndex]) ? h("span", { class: "muted", text: "p = " + fmt.num(probs[r.labelIndex], 3) }) : null,
+      isNum(probs[r.labelIndex]) ? h("span", { class: "muted", id: "result-p", text: "p = " + fmt.prob(probs[r.labelIndex]) }) : null,
     ]),
     h("p", null, [
       h("span", { class: "badge " + (offloaded ? "gateway" : "edge"), id: "result-where", text: where }),
@@ -158,9 +158,11 @@ function renderResult(r, model, roundTripMs) {
         ? h("span", { class: "badge degraded", id: "result-degraded",
           text: "Degraded: gateway " + (r.degradedReason ? String(r.degradedReason).replace(/[-_]/g, " ") : "unavailable") })
         : null,
+      r.pinned ? " " : null,
+      r.pinned ? h("span", { class: "badge", id: "result-pinned", text: "Pinned split: not learned by the policy" }) : null,
     ]),
     h("figure", null, [
-      h("figcaption", { text: "Confidence at each exit the edge computed (C1…C" + (r.exitConfidences || []).length + ")" }),
+      h("figcaption", { id: "exit-caption", text: exitCaption((r.exitConfidences || []).length) }),
       drawExitChart(r),
       h("p", { class: "legend" }, [
         h("span", null, [h("span", { class: "swatch bar" }), "edge exit"]),
@@ -187,10 +189,15 @@ function renderResult(r, model, roundTripMs) {
       h("li", { class: i === r.labelIndex ? "top" : null }, [
         h("span", { text: labels[i] !== undefined ? labels[i] : "class " + i }),
         h("span", { class: "track", "aria-hidden": "true" }, [fill(p)]),
-        h("span", { class: "pct", text: fmt.pct(p) }),
+        h("span", { class: "pct", text: fmt.prob(p) }),
       ])
     )),
   ]);
+}
+
+function exitCaption(n) {
+  if (n <= 1) return "Confidence at the one exit the edge computed (C1)";
+  return "Confidence at each of the " + n + " exits the edge computed (C1…C" + n + ")";
 }
 
 function drawExitChart(r) {
@@ -247,7 +254,7 @@ function normalizePolicy(raw) {
     const pulls = num(a.pulls);
     // A never-observed arm has an infinite index, which JSON writes as null.
     const ucb = isNum(a.ucbIndex) ? a.ucbIndex : !(pulls > 0) && !fixed ? Infinity : null;
-    return { arm: isNum(a.arm) ? a.arm : i + 1, pulls, mean: num(a.meanReward), ucb };
+    return { arm: isNum(a.arm) ? a.arm : i + 1, pulls, picked: num(a.chosenRecently), mean: num(a.meanReward), ucb };
   });
   const recent = raw.recent || {};
   const costs = raw.costs || {};
@@ -289,6 +296,9 @@ function renderPolicy(p) {
   $("policy-costs").textContent = "λ " + fmt.num(p.lambda, 3) + ", o " + fmt.num(p.o, 3) + (p.costMode ? " (" + p.costMode + ")" : "");
   $("arm-figure").replaceChildren(armChart(p, widthOf($("arm-figure"))));
   $("pulls-figure").replaceChildren(pullsChart(p, widthOf($("pulls-figure"))));
+  $("pulls-window").textContent = isNum(p.windowSize) && p.windowSize > 0
+    ? "Over the last " + p.windowSize + " request" + (p.windowSize === 1 ? "" : "s") + " this edge decided (pinned ones excluded)."
+    : "No request decided yet.";
   $("offload-now").textContent = fmt.pct(p.offloadRate);
   $("window-size").textContent = isNum(p.windowSize) && p.windowSize > 0
     ? (p.windowSize === 1 ? "Last request" : "Last " + p.windowSize + " requests") +
@@ -299,6 +309,7 @@ function renderPolicy(p) {
   $("arm-rows").replaceChildren(...p.arms.map((a) =>
     h("tr", { class: a.arm === p.best ? "best" : null }, [
       h("td", { text: a.arm + (a.arm === p.best ? " (best)" : "") }),
+      h("td", { text: fmt.count(a.picked) }),
       h("td", { text: fmt.count(a.pulls) }),
       h("td", { text: fmt.num(a.mean, 3) }),
       h("td", { text: a.ucb === Infinity ? "∞" : fmt.num(a.ucb, 3) }),

@@ -34,6 +34,8 @@ const fmt = {
   bytes: (n) =>
     !isNum(n) ? "—" : n < 1024 ? n + " B" : n < 1048576 ? (n / 1024).toFixed(1) + " KiB" : (n / 1048576).toFixed(2) + " MiB",
   pct: (x) => (isNum(x) ? (x * 100).toFixed(x < 0.1 && x > 0 ? 1 : 0) + "%" : "—"),
+  // Label probabilities: one decimal everywhere, so "p" and the bars agree (50.5% and 49.5%, not 0.505 beside 50%).
+  prob: (x) => (isNum(x) ? (x * 100).toFixed(1) + "%" : "—"),
   count: (n) => (!isNum(n) ? "—" : n < 1000 ? String(Math.round(n)) : n < 1e6 ? round1(n / 1000) + "k" : round1(n / 1e6) + "M"),
 };
 
@@ -134,7 +136,7 @@ function armChart(p, W) {
     if (isNum(a.mean)) {
       const top = Math.min(y(a.mean), y(0)), hgt = Math.max(0.5, Math.abs(y(a.mean) - y(0)));
       svg.append(s("rect", { class: "bar arm" + (a.arm === p.best ? " best" : ""), x: xs.at(i), y: top, width: xs.bar, height: hgt },
-        [s("title", { text: "Layer " + a.arm + ": mean reward " + fmt.num(a.mean, 3) + ", " + fmt.count(a.pulls) + " pulls" })]));
+        [s("title", { text: "Layer " + a.arm + ": mean reward " + fmt.num(a.mean, 3) + ", " + fmt.count(a.pulls) + " observations" })]));
     }
     const ux = xs.at(i) - 2, uw = xs.bar + 4;
     if (isNum(a.ucb)) {
@@ -150,20 +152,23 @@ function armChart(p, W) {
   return svg;
 }
 
+// How often the policy chose each split layer over the recent window of requests (the real pulls; the arm statistics'
+// observation counts also include SplitEE-S side information, which gives the shallow layers one per round).
 function pullsChart(p, W) {
   const arms = p.arms, n = Math.max(1, arms.length);
   const H = 84, L = 38, T = 16, B = 4, pw = W - L - 6, ph = H - T - B;
-  const max = Math.max.apply(null, [1].concat(arms.map((a) => (isNum(a.pulls) ? a.pulls : 0))));
+  const max = Math.max.apply(null, [1].concat(arms.map((a) => (isNum(a.picked) ? a.picked : 0))));
   const y = (v) => T + ph * (1 - v / max);
   const xs = slotsX(n, L, pw);
-  const svg = chart(W, H, "Pulls per split layer: " + arms.map((a) => a.arm + ": " + fmt.count(a.pulls)).join(", "));
+  const svg = chart(W, H, "Times each split layer was chosen in the recent window: " +
+    arms.map((a) => a.arm + ": " + fmt.count(a.picked)).join(", "));
   svg.id = "pulls-chart";
   svg.append(s("line", { class: "axis", x1: L, x2: L + pw, y1: y(0), y2: y(0) }));
   svg.append(s("text", { x: L - 4, y: y(0), "text-anchor": "end", text: "0" }));
   arms.forEach((a, i) => {
-    const v = isNum(a.pulls) ? a.pulls : 0;
+    const v = isNum(a.picked) ? a.picked : 0;
     svg.append(s("rect", { class: "bar pulls" + (a.arm === p.best ? " best" : ""), x: xs.at(i), y: y(v), width: xs.bar,
-      height: Math.max(0.5, y(0) - y(v)) }, [s("title", { text: "Layer " + a.arm + ": " + fmt.count(v) + " pulls" })]));
+      height: Math.max(0.5, y(0) - y(v)) }, [s("title", { text: "Layer " + a.arm + ": chosen " + fmt.count(v) + " times" })]));
     svg.append(s("text", { x: L + xs.slot * (i + 0.5), y: y(v) - 2, "text-anchor": "middle", text: fmt.count(v) }));
   });
   return svg;

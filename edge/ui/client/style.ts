@@ -107,6 +107,7 @@ table { border-collapse: collapse; width: 100%; font-variant-numeric: tabular-nu
 th, td { text-align: right; padding: .2rem .4rem; border-bottom: 1px solid var(--grid); }
 th:first-child, td:first-child { text-align: left; }
 tr.best td { font-weight: 700; }
+@media (max-width: 26rem) { table { font-size: .8rem; } th, td { padding: .2rem .2rem; } }
 .problem {
   border: 2px solid var(--danger); background: var(--danger-bg); border-radius: .5rem; padding: .75rem;
   overflow-wrap: anywhere;
