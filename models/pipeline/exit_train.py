@@ -166,7 +166,8 @@ def train_exits(ck, args, labels, task, max_length, missing):
               f" ({len(y_ho)} rows)", file=sys.stderr)
     for k in missing:
         dense, _, cls = heads[k]
-        ck["exits"][k] = {"pooler": {"w": dense.weight.detach().numpy().copy(), "b": dense.bias.detach().numpy().copy()},
+        ck["exits"][k] = {"pooler": {"w": dense.weight.detach().numpy().copy(),
+                                     "b": dense.bias.detach().numpy().copy()},
                           "classifier": {"w": cls.weight.detach().numpy().copy(),
                                          "b": cls.bias.detach().numpy().copy()}}
     return {"minutes": round((time.time() - t_start) / 60, 3), "seed": args.seed, "steps": steps,

@@ -39,7 +39,7 @@ PAIR_PARITY_TEXTS = [
 TIMING_ONLY = "timing only"
 
 
-class ImportError_(Exception):
+class UsageError(Exception):
     """A bad combination of flags and checkpoint; the message says what to do."""
 
 
@@ -60,7 +60,7 @@ def resolve_labels(args, ck, n_classes):
     if args.labels:
         labels = [x.strip() for x in args.labels.split(",")]
         if any(not x for x in labels) or len(set(labels)) != len(labels):
-            raise ImportError_(f"--labels {args.labels!r}: give distinct non-empty names, comma-separated")
+            raise UsageError(f"--labels {args.labels!r}: give distinct non-empty names, comma-separated")
     elif isinstance(ck["cfg"].get("id2label"), dict):
         id2label = ck["cfg"]["id2label"]
         try:
@@ -70,11 +70,11 @@ def resolve_labels(args, ck, n_classes):
     else:
         labels = [f"LABEL_{i}" for i in range(n_classes or 2)]
     if n_classes is not None and len(labels) != n_classes:
-        raise ImportError_(f"{len(labels)} labels ({','.join(labels)}) but the checkpoint's classifier has "
+        raise UsageError(f"{len(labels)} labels ({','.join(labels)}) but the checkpoint's classifier has "
                            f"{n_classes} outputs" + ("" if args.labels else " (fix config.json id2label or give "
                                                      "--labels)"))
     if len(labels) < 2:
-        raise ImportError_("a classifier needs at least 2 labels (give --labels a,b)")
+        raise UsageError("a classifier needs at least 2 labels (give --labels a,b)")
     return labels
 
 
@@ -82,7 +82,7 @@ def resolve_max_length(args, ck):
     limit = ck["cfg"]["max_position_embeddings"]
     if args.max_length is not None:
         if not 3 <= args.max_length <= limit:
-            raise ImportError_(f"--max-length {args.max_length}: must be 3..{limit} (config.json "
+            raise UsageError(f"--max-length {args.max_length}: must be 3..{limit} (config.json "
                                "max_position_embeddings)")
         return args.max_length
     mml = ck["tok"].get("model_max_length")
@@ -263,11 +263,11 @@ def model_card(manifest, ck, args, exit_sources, notes):
 
 def run(args):
     if os.path.exists(args.out) and os.listdir(args.out) and not args.overwrite:
-        raise ImportError_(f"--out {args.out} exists and is not empty (give --overwrite to replace it)")
+        raise UsageError(f"--out {args.out} exists and is not empty (give --overwrite to replace it)")
     if args.train and not (args.text and args.label):
-        raise ImportError_("--train needs --text <column> and --label <column>")
+        raise UsageError("--train needs --text <column> and --label <column>")
     if args.train and args.untrained_exits:
-        raise ImportError_("give --train or --untrained-exits, not both")
+        raise UsageError("give --train or --untrained-exits, not both")
     ck = load_checkpoint(args.src)
     cfg = ck["cfg"]
     L, d = cfg["num_hidden_layers"], cfg["hidden_size"]
@@ -280,7 +280,7 @@ def run(args):
     labels = resolve_labels(args, ck, n_classes)
     task = args.task or ("pair" if args.text_pair else "single")
     if args.text_pair and task != "pair":
-        raise ImportError_("--text-pair needs --task pair")
+        raise UsageError("--text-pair needs --task pair")
     max_length = resolve_max_length(args, ck)
     args.id = args.id or os.path.basename(os.path.normpath(args.out))
     missing = [k for k, e in enumerate(ck["exits"]) if e is None]
@@ -290,7 +290,7 @@ def run(args):
     if missing and not args.train and not args.untrained_exits:
         which = ("every layer" if len(missing) == L else
                  f"layers {missing[0] + 1}..{missing[-1] + 1}" if len(missing) > 1 else f"layer {missing[0] + 1}")
-        raise ImportError_(f"the {ck['layout']} checkpoint has no exit head for {which}; every layer needs one. Train "
+        raise UsageError(f"the {ck['layout']} checkpoint has no exit head for {which}; every layer needs one. Train "
                            "them on the frozen backbone with --train <file.tsv> --text <column> --label <column>, or "
                            "give --untrained-exits for a timing-only model (random heads)")
     if missing and args.untrained_exits:
@@ -347,17 +347,17 @@ def parser():
     ap.add_argument("--timing-only", action="store_true", help="mark the model timing only (random weights)")
     ap.add_argument("--untrained-exits", action="store_true",
                     help="give layers without an exit head random heads; marks the model timing only")
-    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--seed", type=int, default=0, help="seed of random heads and of exit training (default 0)")
     g = ap.add_argument_group("exit training on the frozen backbone (for checkpoints without per-layer exits)")
     g.add_argument("--train", default=None, help="TSV file with a header row")
     g.add_argument("--text", default=None, help="text column")
     g.add_argument("--text-pair", default=None, help="second text column (pair task)")
     g.add_argument("--label", default=None, help="label column (names from the labels, or 0-based ids)")
     g.add_argument("--max-minutes", type=float, default=30.0, help="time bound of exit training (default 30)")
-    g.add_argument("--epochs", type=int, default=3)
-    g.add_argument("--lr", type=float, default=1e-3)
-    g.add_argument("--batch-size", type=int, default=32)
-    g.add_argument("--threads", type=int, default=2)
+    g.add_argument("--epochs", type=int, default=3, help="passes over the encoded rows (default 3)")
+    g.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate of the exit heads (default 1e-3)")
+    g.add_argument("--batch-size", type=int, default=32, help="rows per training step (default 32)")
+    g.add_argument("--threads", type=int, default=2, help="PyTorch CPU threads (default 2)")
     return ap
 
 
@@ -365,7 +365,7 @@ def main(argv=None):
     args = parser().parse_args(argv)
     try:
         run(args)
-    except (CheckpointError, ImportError_, TrainDataError) as e:
+    except (CheckpointError, UsageError, TrainDataError) as e:
         print(f"import: {e}; nothing was written", file=sys.stderr)
         return 2
     return 0
