@@ -130,6 +130,7 @@ export function openApiDocument(info: OpenApiInfo): Record<string, unknown> {
             "400": problem("Body is not UTF-8 or not JSON"),
             ...protectedErrors,
             "405": methodNotAllowed("POST"),
+            "408": problem("The body did not arrive in time (EDGE_BODY_TIMEOUT_MS)"),
             "413": problem(
               `Body over ${info.bodyLimitBytes} bytes (body-too-large), a text over ${info.maxTextChars} characters ` +
                 `(text-too-long), or a batch over ${info.maxBatch} inputs (batch-too-large)`,
