@@ -368,6 +368,10 @@ def main(argv=None):
     except (CheckpointError, UsageError, TrainDataError) as e:
         print(f"import: {e}; nothing was written", file=sys.stderr)
         return 2
+    except ImportError as e:
+        print(f"import: a Python package fails to load ({e}); reinstall with: sudo apt-get install -y python3-torch "
+              "python3-onnx python3-numpy libopenblas0-pthread; nothing was written", file=sys.stderr)
+        return 1
     return 0
 
 
