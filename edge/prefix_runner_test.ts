@@ -1,8 +1,10 @@
 import assert from "node:assert/strict";
 import { padBatch } from "../shared/model_io.ts";
 import { loadWebRunner } from "./runtime/onnx.ts";
-import { loadModelFiles, MODEL_DIR } from "./testing.ts";
+import { loadModelFiles, MODEL_DIR, openOnnxRuntimeWebOnce } from "./testing.ts";
 import { BeyondMaxSplitError, prefixRunner } from "./prefix_runner.ts";
+
+await openOnnxRuntimeWebOnce(); // outside every test: onnxruntime-web's never-closed probe port (see its docs)
 
 Deno.test("prefixRunner() runs layers 1..K and never opens (or reads) a deeper layer's file", async () => {
   const { manifest } = await loadModelFiles();

@@ -5,6 +5,7 @@
  */
 
 import { type Manifest, parseManifest } from "../shared/manifest.ts";
+import { padBatch } from "../shared/model_io.ts";
 import type { Float32Tensor, Int64Tensor, LayerOutput, SegmentRunner } from "../shared/tensor.ts";
 import { type EdgeConfig, loadConfig } from "./config.ts";
 
@@ -73,4 +74,23 @@ export function testConfig(env: Record<string, string> = {}): EdgeConfig {
     SPLITEE_SEED: "1",
     ...env,
   });
+}
+
+/**
+ * Opens and runs one onnxruntime-web session of the default model, then releases it. Await it at the top level of a
+ * test file whose tests open sessions: the first session onnxruntime-web creates probes for WASM thread support with
+ * a `MessageChannel` whose ports it never closes (its `isMultiThreadSupported` check), and the resource sanitizer of
+ * Deno 2.5 (Deno Deploy's runtime) blames that port on whichever test opened the first session. Opened outside any
+ * test, it belongs to none.
+ */
+export async function openOnnxRuntimeWebOnce(): Promise<void> {
+  const { loadWebRunner } = await import("./runtime/onnx.ts");
+  const { manifest } = await loadModelFiles();
+  const runner = await loadWebRunner({ manifest, files: (name) => Deno.readFile(new URL(name, MODEL_DIR)) });
+  try {
+    const batch = padBatch([{ inputIds: [2, 3], tokenTypeIds: [0, 0] }]);
+    await runner.embed(batch.inputIds, batch.tokenTypeIds);
+  } finally {
+    await runner.dispose();
+  }
 }

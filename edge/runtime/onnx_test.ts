@@ -11,9 +11,11 @@ import {
   WASM_SHA256,
   wasmLock,
 } from "./onnx.ts";
+import { openOnnxRuntimeWebOnce } from "../testing.ts";
 
 const ROOT = new URL("../../", import.meta.url);
 const MODEL = new URL("models/sentiment/", ROOT);
+await openOnnxRuntimeWebOnce(); // outside every test: onnxruntime-web's never-closed probe port (see its docs)
 
 async function sha256(bytes: Uint8Array): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>);
