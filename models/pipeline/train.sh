@@ -44,7 +44,7 @@ while [ $# -gt 0 ]; do
   shift
 done
 set -- "${REST[@]+"${REST[@]}"}"
-DATA=${SPLITEE_DATA:-$ROOT/../shared/data}
+DATA=${SPLITEE_DATA:-$(dirname "$ROOT")/shared/data}
 [ -d "$DATA" ] || fail "no data folder at $DATA: set SPLITEE_DATA to the folder holding the datasets (docs/data.md says where to get each one)"
 if ! "$PY" -c "import torch, onnx" 2>/dev/null; then
   fail "needs PyTorch and ONNX for $PY: sudo apt-get install -y python3-torch python3-onnx libopenblas0-pthread (or pip install torch onnx numpy), then run again"
