@@ -113,6 +113,24 @@ def load_split(name):
     if name == "mnli-textfooler":
         return [r for f in ("dev_matched_1k_textfooler.tsv", "dev_mismatched_1k_textfooler.tsv")
                 for r in read_tsv(os.path.join(d, "mnli", f), "premise", "label", "hypothesis", NLI_LABELS)]
+    if name == "mnli-dev-gold":
+        return [r for f in ("dev_matched_gold.tsv", "dev_mismatched_gold.tsv")
+                for r in read_tsv(os.path.join(d, "mnli", f), "premise", "label", "hypothesis", NLI_LABELS)]
+    if name == "mnli-train-sample":
+        return read_tsv(os.path.join(d, "mnli/train_sample_19k.tsv"), "premise", "label", "hypothesis", NLI_LABELS)
+    if name in ("sick-train", "sick-trial", "sick-test"):
+        return read_tsv(os.path.join(d, "sick", name[5:] + ".tsv"), "premise", "label", "hypothesis",
+                        {k.upper(): v for k, v in NLI_LABELS.items()})
+    if name == "scitail-train-sample":  # SciTail's "neutral" is "not entailment" (no contradiction class)
+        return read_tsv(os.path.join(d, "scitail/train_ni_sample.tsv"), "premise", "label", "hypothesis",
+                        {"entails": 0, "neutral": NOT_ENTAILMENT})
+    if name == "scitail-dev":
+        return read_tsv(os.path.join(d, "scitail/dev_preprocessed.tsv"), "premise", "label", "hypothesis",
+                        {"entails": 0, "neutral": NOT_ENTAILMENT})
+    if name == "snli-cad-original":
+        return read_tsv(os.path.join(d, "snli/train_cad_original.tsv"), "premise", "label", "hypothesis", NLI_LABELS)
+    if name == "snli-dev":
+        return read_tsv(os.path.join(d, "snli/dev.tsv"), "premise", "label", "hypothesis")
     if name == "rte-train":
         return read_tsv(os.path.join(d, "rte/train.tsv"), "sentence1", "label", "sentence2", RTE_LABELS)
     if name == "rte-dev":
@@ -131,24 +149,28 @@ def load_split(name):
 
 
 
-def task_data(task, sources, seed):
+def task_data(task, sources, seed, sst2_repeat=1, imdb_limit=0):
     """Training rows and the monitoring splits (name -> rows) of a task; held-out rows never reach training.
 
-    sentiment:  SST-2 train (+ IMDb train minus 500 held out); monitors SST-2 dev and the 500 IMDb reviews.
+    sentiment:  SST-2 train (sst2_repeat times) + IMDb train minus 500 held out (at most imdb_limit of the rest when
+                imdb_limit > 0); monitors SST-2 dev and the 500 IMDb reviews.
     paraphrase: the QQP GLUE-train sample minus 2,000 held out and minus any pair also in the BiMPM test split.
-    entailment: MNLI dev (matched + mismatched, non-gold labels) minus the 2,000 TextFooler pairs (gold labels, held
-                out) + RTE train (two classes, see NOT_ENTAILMENT); monitors TextFooler MNLI and RTE dev.
+    entailment: any of (sources) mnli = MNLI dev matched + mismatched with non-gold labels, mnli-gold = the same
+                pairs with gold labels, both minus the 2,000 TextFooler pairs (held out); mnli-train = the 19,738-pair
+                MNLI train sample; rte = RTE train (two classes, see NOT_ENTAILMENT); sick = SICK train; scitail =
+                the 3,384-pair SciTail train sample (two classes); snli-cad = the 1,666 SNLI train pairs of CAD.
+                Monitors TextFooler MNLI, RTE dev, SNLI dev, SICK trial and SciTail dev (none is trained on).
     """
     rng = random.Random(seed)
     if task == "sentiment":
         rows, monitors = [], {"sst2-dev": load_split("sst2-dev")}
         if "sst2" in sources:
-            rows += load_split("sst2-train")
+            rows += load_split("sst2-train") * sst2_repeat
         if "imdb" in sources:
             imdb = load_split("imdb-train")
             rng.shuffle(imdb)
             monitors["imdb-heldout"], imdb = imdb[:500], imdb[500:]
-            rows += imdb
+            rows += imdb[:imdb_limit] if imdb_limit > 0 else imdb
         return rows, monitors, {}
     if task == "paraphrase":
         rows = load_split("qqp-sample")
@@ -160,10 +182,22 @@ def task_data(task, sources, seed):
     if task == "entailment":
         held = load_split("mnli-textfooler")
         keys = {pair_key(a, b) for a, b, _ in held}
-        mnli = load_split("mnli-dev-nongold")
-        kept = [r for r in mnli if pair_key(r[0], r[1]) not in keys]
-        rows = kept + (load_split("rte-train") if "rte" in sources else [])
+        known = {"mnli", "mnli-gold", "mnli-train", "rte", "sick", "scitail", "snli-cad"}
+        if set(sources) - known:
+            raise ValueError(f"unknown entailment sources {sorted(set(sources) - known)}; known: {sorted(known)}")
+        rows, info = [], {}
+        for src, split in (("mnli", "mnli-dev-nongold"), ("mnli-gold", "mnli-dev-gold")):
+            if src in sources:
+                mnli = load_split(split)
+                kept = [r for r in mnli if pair_key(r[0], r[1]) not in keys]
+                info[f"{src}_dropped_textfooler_overlap"] = len(mnli) - len(kept)
+                rows += kept
+        for src, split in (("mnli-train", "mnli-train-sample"), ("rte", "rte-train"), ("sick", "sick-train"),
+                           ("scitail", "scitail-train-sample"), ("snli-cad", "snli-cad-original")):
+            if src in sources:
+                rows += load_split(split)
         rng.shuffle(rows)
-        return rows, {"mnli-textfooler": held, "rte-dev": load_split("rte-dev")}, {
-            "dropped_textfooler_overlap": len(mnli) - len(kept)}
+        monitors = {"mnli-textfooler": held, "rte-dev": load_split("rte-dev"), "snli-dev": load_split("snli-dev"),
+                    "sick-trial": load_split("sick-trial"), "scitail-dev": load_split("scitail-dev")}
+        return rows, monitors, info
     raise ValueError(task)

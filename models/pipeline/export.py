@@ -8,6 +8,7 @@ The token-embedding table (the largest tensor: V x D) is stored as int8 with one
 (Gather int8 rows -> Cast -> Mul by the gathered row scales), the parity fixtures and the layers all use exactly the
 same numbers. A quarter of the bytes on disk and, above all, in onnxruntime-web's WASM heap (docs/benchmarks.md).
   layer_NN.onnx:  hidden[B,T,D] f32, attention_mask[B,T] f32 (1 real, 0 pad) -> hidden_out[B,T,D] f32, logits[B,C] f32
+                  (the exit head inside pools the masked mean or the first token: manifest architecture.exitPooling)
 
 Usage: python3 models/pipeline/export.py --ckpt models/.work/final.pt --vocab models/.work/vocab.txt \
           --out models/sentiment --id sentiment-en --labels negative,positive [--report models/.work/train_report.json]
@@ -111,7 +112,7 @@ def export(args):
     else:  # a training checkpoint (ckpt.pt): rebuild the config from its arguments
         a = ck["args"]
         cfg = Config(len(tok.itos), len(args.labels.split(",")), layers=a["layers"], hidden=a["hidden"],
-                     heads=a["heads"], ffn=a["ffn"], max_length=a["max_length"])
+                     heads=a["heads"], ffn=a["ffn"], max_length=a["max_length"], pool=a.get("pool", "mean"))
     model = MultiExitEncoder(cfg)
     model.load_state_dict(ck["model"])
     model.eval()
@@ -177,6 +178,10 @@ def export(args):
         "embed": {"file": "embed.onnx", "inputs": ["input_ids", "token_type_ids"], "outputs": ["hidden"],
                   "params": sum(p.numel() for p in model.embed.parameters()),
                   "tokenTable": "int8-rows" if args.embed_dtype == "int8" else "float32"},
+        # What the layer graphs compute (shared/manifest.ts ArchitectureSpec); the exit pooling is inside each graph.
+        "architecture": {"block": "pre-ln", "activation": "gelu-erf", "layerNormEps": 1e-6,
+                         "exitPooling": "first-token" if cfg.pool == "first" else "masked-mean",
+                         "exitPooler": "dense-tanh"},
         "segments": [{"layer": k, "file": fn, "inputs": ["hidden", "attention_mask"],
                       "outputs": ["hidden_out", "logits"], "params": block_params + exit_params,
                       "flopsPerToken": block_flops, "attentionFlopsPerTokenPerPosition": 4 * d,

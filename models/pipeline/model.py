@@ -3,8 +3,9 @@
 The export contract (see export.py) cuts this model into ONNX segments:
   embed:   (input_ids[B,T] int64, token_type_ids[B,T] int64) -> hidden[B,T,D]
   layer k: (hidden[B,T,D] f32, attention_mask[B,T] f32)      -> hidden[B,T,D], logits[B,C]
-The exit head pools by masked mean over real tokens (see the model card for why), so padding never changes the
-result of a real token or an exit.
+The exit head pools by masked mean over real tokens (Config.pool = "mean") or takes the first token, [CLS]
+(pool = "first", as BERT and DeeBERT exits do); either way padding never changes the result of a real token or an
+exit. The pooling is part of each exported layer graph; export.py records it in the manifest (architecture.exitPooling).
 """
 
 import math
@@ -16,7 +17,7 @@ import torch.nn.functional as F
 
 class Config:
     def __init__(self, vocab_size, num_labels, layers=12, hidden=128, heads=4, ffn=512, max_length=256,
-                 type_vocab=2, dropout=0.1):
+                 type_vocab=2, dropout=0.1, pool="mean"):
         self.vocab_size = vocab_size
         self.num_labels = num_labels
         self.layers = layers
@@ -26,6 +27,9 @@ class Config:
         self.max_length = max_length
         self.type_vocab = type_vocab
         self.dropout = dropout
+        if pool not in ("mean", "first"):
+            raise ValueError(f"pool must be mean or first, not {pool!r}")
+        self.pool = pool
 
     def to_dict(self):
         return dict(self.__dict__)
@@ -75,19 +79,23 @@ class Block(nn.Module):
 
 
 class ExitHead(nn.Module):
-    """LayerNorm -> masked mean pool -> dense+tanh -> classifier."""
+    """LayerNorm -> pool (masked mean, or the first token) -> dense+tanh -> classifier."""
 
     def __init__(self, cfg):
         super().__init__()
+        self.pool = cfg.pool
         self.norm = nn.LayerNorm(cfg.hidden, eps=1e-6)
         self.dense = nn.Linear(cfg.hidden, cfg.hidden)
         self.cls = nn.Linear(cfg.hidden, cfg.num_labels)
         self.drop = nn.Dropout(cfg.dropout)
 
     def forward(self, x, mask):
-        x = self.norm(x)
-        m = mask.unsqueeze(-1)
-        pooled = (x * m).sum(1) / m.sum(1).clamp(min=1.0)
+        if self.pool == "first":
+            pooled = self.norm(x[:, 0])
+        else:
+            x = self.norm(x)
+            m = mask.unsqueeze(-1)
+            pooled = (x * m).sum(1) / m.sum(1).clamp(min=1.0)
         return self.cls(self.drop(torch.tanh(self.dense(pooled))))
 
 

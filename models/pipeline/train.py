@@ -12,6 +12,7 @@ import json
 import math
 import os
 import random
+import shutil
 import sys
 import time
 
@@ -105,7 +106,9 @@ def lr_at(step, total, peak, warmup_frac=0.06, floor=0.05):
 def same_run(a, b):
     """Checkpoint arguments match, ignoring those that may change on resume."""
     ignore = {"total_steps", "ckpt_every", "bench", "threads"}
-    defaults = {"task": "sentiment", "exit_weights": "uniform", "dropout": 0.1, "weight_decay": 0.01}  # checkpoints from before these flags existed
+    defaults = {"task": "sentiment", "exit_weights": "uniform", "dropout": 0.1, "weight_decay": 0.01,  # checkpoints
+                "pool": "mean", "init_from": "", "reinit_exits": False, "freeze_backbone": False,  # from before these
+                "sst2_repeat": 1, "imdb_limit": 0}  # flags existed
     keys = (set(a) | set(b)) - ignore
     return all(a.get(k, defaults.get(k)) == b.get(k, defaults.get(k)) for k in keys)
 
@@ -129,9 +132,22 @@ def main():
     ap.add_argument("--min-count", type=int, default=3)
     ap.add_argument("--sources", default="sst2,imdb",
                     help="sentiment: comma list of sst2, imdb; entailment: add rte to include RTE train")
-    ap.add_argument("--exit-weights", default="uniform", choices=["uniform", "linear"],
+    ap.add_argument("--exit-weights", default="uniform", choices=["uniform", "linear", "square", "last"],
                     help="loss weight of exit k: uniform = 1/L each; linear = k / sum(1..L), deeper exits weigh more "
-                         "(PABEE's weighted average), so early layers are not shaped only by the shallow exits")
+                         "(PABEE's weighted average), so early layers are not shaped only by the shallow exits; "
+                         "square = k^2 / sum(k^2); last = the final exit only (DeeBERT's first stage)")
+    ap.add_argument("--pool", default="mean", choices=["mean", "first"],
+                    help="exit-head pooling: masked mean over real tokens, or the first token ([CLS]) as in BERT")
+    ap.add_argument("--init-from", default="",
+                    help="start from this checkpoint ({config, model}, e.g. another run's final.pt); its vocab.txt "
+                         "(same folder) becomes this run's vocabulary")
+    ap.add_argument("--reinit-exits", action="store_true",
+                    help="with --init-from: fresh exit heads (e.g. when --pool differs from the checkpoint's)")
+    ap.add_argument("--freeze-backbone", action="store_true",
+                    help="train the exit heads only (DeeBERT's second stage; use with --init-from)")
+    ap.add_argument("--sst2-repeat", type=int, default=1, help="sentiment: SST-2 train rows appear this often per epoch")
+    ap.add_argument("--imdb-limit", type=int, default=0,
+                    help="sentiment: use at most this many IMDb train reviews (after the 500 held out); 0 = all")
     ap.add_argument("--ckpt-every", type=int, default=100)
     ap.add_argument("--bench", type=int, default=0, help="time this many steps and exit")
     ap.add_argument("--threads", type=int, default=2)
@@ -145,11 +161,15 @@ def main():
     os.makedirs(args.work, exist_ok=True)
     log(f"data: {data_dir()}")
 
-    rows, monitor_rows, info = task_data(args.task, args.sources.split(","), args.seed)
+    rows, monitor_rows, info = task_data(args.task, args.sources.split(","), args.seed, sst2_repeat=args.sst2_repeat,
+                                         imdb_limit=args.imdb_limit)
     log(f"task {args.task}: train rows {len(rows)} ({args.sources}); held out for monitoring: "
         + ", ".join(f"{k} {len(v)}" for k, v in monitor_rows.items()) + (f"; {info}" if info else ""))
 
     vocab_path = os.path.join(args.work, "vocab.txt")
+    if args.init_from and not os.path.exists(vocab_path):
+        shutil.copyfile(os.path.join(os.path.dirname(os.path.abspath(args.init_from)), "vocab.txt"), vocab_path)
+        log(f"vocab: from {args.init_from}")
     if not os.path.exists(vocab_path):
         t0 = time.time()
         texts = [r[0] for r in rows] + [r[1] for r in rows if r[1]]
@@ -158,7 +178,9 @@ def main():
     tok = Tokenizer(vocab_path)
 
     prefix = "tokens" if args.task == "sentiment" else f"tokens_{args.task}"
-    cache = os.path.join(args.work, f"{prefix}_{args.sources.replace(',', '_')}_{args.max_length}_{args.head_tokens}.pt")
+    extra = (f"_x{args.sst2_repeat}" if args.sst2_repeat != 1 else "") + (f"_i{args.imdb_limit}" if args.imdb_limit else "")
+    cache = os.path.join(args.work,
+                         f"{prefix}_{args.sources.replace(',', '_')}{extra}_{args.max_length}_{args.head_tokens}.pt")
     if os.path.exists(cache):
         train, monitors = torch.load(cache)
     else:
@@ -171,17 +193,31 @@ def main():
     log(f"train tokens: {ntok}")
 
     cfg = Config(len(tok.itos), len(TASK_LABELS[args.task]), layers=args.layers, hidden=args.hidden, heads=args.heads, ffn=args.ffn,
-                 max_length=args.max_length, dropout=args.dropout)
+                 max_length=args.max_length, dropout=args.dropout, pool=args.pool)
     model = MultiExitEncoder(cfg)
-    decay = [p for n, p in model.named_parameters() if p.dim() >= 2 and "embed" not in n]
-    no_decay = [p for n, p in model.named_parameters() if not (p.dim() >= 2 and "embed" not in n)]
+    if args.init_from:
+        init = torch.load(args.init_from)["model"]
+        if args.reinit_exits:
+            init = {k: v for k, v in init.items() if ".exit." not in k}
+        missing, unexpected = model.load_state_dict(init, strict=False)
+        if unexpected or any(".exit." not in k for k in missing):
+            raise SystemExit(f"--init-from {args.init_from} does not fit: missing {missing}, unexpected {unexpected}")
+        log(f"initialised from {args.init_from}" + (" (fresh exit heads)" if args.reinit_exits else ""))
+    if args.freeze_backbone:
+        for n, p in model.named_parameters():
+            p.requires_grad_(".exit." in n)
+    trainable = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
+    decay = [p for n, p in trainable if p.dim() >= 2 and "embed" not in n]
+    no_decay = [p for n, p in trainable if not (p.dim() >= 2 and "embed" not in n)]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": args.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
                             lr=args.lr, betas=(0.9, 0.98), eps=1e-6)
     log(f"params: {sum(p.numel() for p in model.parameters())}")
 
     n_exits = args.layers
-    exit_w = [1.0 / n_exits] * n_exits if args.exit_weights == "uniform" else [
-        k / (n_exits * (n_exits + 1) / 2) for k in range(1, n_exits + 1)]
+    power = {"uniform": 0, "linear": 1, "square": 2}.get(args.exit_weights)
+    raw = [float(k == n_exits) for k in range(1, n_exits + 1)] if power is None else [
+        float(k ** power) for k in range(1, n_exits + 1)]
+    exit_w = [w / sum(raw) for w in raw]
     rng = random.Random(args.seed)
     full_epochs = math.ceil(args.epochs)
     schedule = []
@@ -214,7 +250,9 @@ def main():
         for g in opt.param_groups:
             g["lr"] = lr_at(step, total, args.lr)
         logits = model(ids, types, mask)
-        loss = sum(w * exit_loss(lg, labels) for w, lg in zip(exit_w, logits))
+        # A frozen backbone trains each head on its own loss: every exit counts fully there.
+        loss = sum((1.0 if args.freeze_backbone else w) * exit_loss(lg, labels) for w, lg in zip(exit_w, logits)
+                   if w > 0 or args.freeze_backbone)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
