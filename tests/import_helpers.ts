@@ -52,7 +52,7 @@ async function run(cmd: string, args: string[]): Promise<Run> {
 }
 
 /** Checkpoint layouts tiny_bert.py writes. */
-export type Layout = "bert" | "deebert" | "elasticbert" | "elasticbert-static" | "bert-bare";
+export type Layout = "bert" | "deebert" | "elasticbert" | "elasticbert-static" | "elasticbert-bare" | "bert-bare";
 
 /** Writes a tiny random checkpoint (3 layers, hidden 32, 3 classes) into `dir`. */
 export async function writeCheckpoint(

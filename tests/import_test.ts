@@ -65,6 +65,19 @@ const CASES: { layout: Layout; format: "safetensors" | "bin"; flags: string[]; e
   { layout: "deebert", format: "safetensors", flags: [], exits: ["checkpoint", "checkpoint", "checkpoint"] },
   { layout: "deebert", format: "bin", flags: [], exits: ["checkpoint", "checkpoint", "checkpoint"] },
   { layout: "elasticbert", format: "safetensors", flags: [], exits: ["checkpoint", "checkpoint", "checkpoint"] },
+  // A bare ElasticBertModel (no key prefix, poolers without classifiers) and the static model (one exit, the last).
+  {
+    layout: "elasticbert-bare",
+    format: "safetensors",
+    flags: ["--untrained-exits"],
+    exits: ["random", "random", "random"],
+  },
+  {
+    layout: "elasticbert-static",
+    format: "safetensors",
+    flags: ["--untrained-exits"],
+    exits: ["random", "random", "checkpoint"],
+  },
   {
     layout: "elasticbert",
     format: "bin",
@@ -97,10 +110,13 @@ Deno.test({
           assert.equal(m.architecture.block, "post-ln");
           assert.equal(m.architecture.exitPooling, "first-token");
           assert.equal(m.timingOnly, c.exits.includes("random"));
-          assert.equal(m.source?.layout, c.layout);
+          assert.equal(m.source?.layout, c.layout.replace(/-.*/, ""));
           assert.equal(m.maxLength, 40, "max length from tokenizer_config.json model_max_length");
           assert.equal(m.tokenizer.htmlLineBreaks, false);
-          assert.match(await Deno.readTextFile(`${out}/MODEL_CARD.md`), new RegExp(`layout \\*\\*${c.layout}\\*\\*`));
+          assert.match(
+            await Deno.readTextFile(`${out}/MODEL_CARD.md`),
+            new RegExp(`layout \\*\\*${c.layout.replace(/-.*/, "")}\\*\\*`),
+          );
           const texts = c.pair ? PAIRS : SINGLE;
           const web = await loadWebRunner(source);
           const node = await loadNodeRunner(source, { intraOpThreads: 1 });

@@ -201,8 +201,10 @@ def normalise_keys(sd):
 
 def detect_layout(sd, cfg):
     """Returns (layout, prefix): prefix is the backbone's key prefix ("bert.", "elasticbert." or "")."""
-    if cfg["model_type"] == "elasticbert" or any(k.startswith("elasticbert.") for k in sd):
+    if any(k.startswith("elasticbert.") for k in sd):
         return "elasticbert", "elasticbert."
+    if cfg["model_type"] == "elasticbert":  # a bare ElasticBertModel's own state dict has no prefix
+        return "elasticbert", ""
     if any(k.startswith("bert.encoder.highway.") for k in sd):
         return "deebert", "bert."
     if any(k.startswith("bert.") for k in sd):
@@ -313,16 +315,21 @@ def load_checkpoint(folder):
             if t.drop(rf"^{re.escape(p)}encoder\.highway\.{L - 1}\."):
                 notes.append(f"ignored highway {L - 1} (DeeBERT answers layer {L} from bert.pooler + classifier)")
     else:  # elasticbert
-        if "classifiers.0.bias" not in sd:
-            raise CheckpointError(f"{weights_file}: missing key classifiers.0.bias (ElasticBERT's exit classifiers; "
-                                  "a bare ElasticBertModel has no exits to serve)")
-        c = int(sd["classifiers.0.bias"].shape[0])
         n_out = len([k for k in sd if re.fullmatch(r"classifiers\.\d+\.bias", k)])
-        n_cfg = cfg.get("num_output_layers", n_out)
+        if n_out == 0:  # a bare (pre-trained) ElasticBertModel: no exits; its poolers have no classifiers to feed
+            n_pool = t.drop(rf"^{re.escape(p)}encoder\.pooler\.")
+            notes.append("no classifiers.* (a bare ElasticBERT backbone): every exit is trained" +
+                         (f"; ignored {n_pool} pooler tensors" if n_pool else ""))
+            n_cfg = n_out
+        else:
+            if "classifiers.0.bias" not in sd:
+                raise CheckpointError(f"{weights_file}: missing key classifiers.0.bias")
+            c = int(sd["classifiers.0.bias"].shape[0])
+            n_cfg = cfg.get("num_output_layers", n_out)
         if n_out != n_cfg:
             raise CheckpointError(f"{weights_file}: {n_out} classifiers.* exits but config.json num_output_layers "
                                   f"is {n_cfg}")
-        if n_out not in (1, L):
+        if n_out not in (0, 1, L):
             raise CheckpointError(f"config.json: num_output_layers {n_out} is not supported (only 1, the static "
                                   f"model, or num_hidden_layers = {L}, an exit after every layer)")
         start = L - n_out
