@@ -34,6 +34,12 @@ export async function tokenizerFor(manifest: Manifest, dir: URL = MODEL_DIR): Pr
 }
 
 async function readTsv(path: string): Promise<{ header: string[]; rows: string[][] }> {
+  if (!(await Deno.stat(path).then(() => true, () => false))) {
+    throw new Error(
+      `dataset file ${path} not found: the datasets are not part of the repository; docs/data.md says where to get ` +
+        "each one (put them in ../shared/data beside the repository, or set SPLITEE_DATA)",
+    );
+  }
   let text: string;
   if (path.endsWith(".gz")) {
     const file = await Deno.open(path);
