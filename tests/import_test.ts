@@ -252,6 +252,7 @@ Deno.test({
       const card = await Deno.readTextFile(`${out}/MODEL_CARD.md`);
       assert.match(card, /layers 1-2: trained here on the frozen backbone/);
       assert.match(card, /layer 3: the checkpoint's own heads/);
+      assert.match(card, /held-out accuracy \(40 rows\) by trained exit: layer 1: [\d.]+, layer 2: [\d.]+/);
 
       // The time bound: a budget too small for one step is refused and writes nothing.
       const tiny = await importCli(...args.map((a) => a === out ? `${dir}/none` : a), "--max-minutes", "0.0001");

@@ -253,8 +253,11 @@ def model_card(manifest, ck, args, exit_sources, notes):
     ]
     if manifest["training"]:
         tr = manifest["training"]
-        lines.append(f"- Exit training: {tr['steps']} steps in {tr['minutes']:.1f} min on {', '.join(tr['sources'])}"
-                     f" (seed {tr['seed']}, torch {tr['torch']}); backbone frozen")
+        lines.append(f"- Exit training: {tr['steps']} steps in {tr['minutes']:.1f} min on {tr['rows']} rows of "
+                     f"{', '.join(tr['sources'])} (seed {tr['seed']}, torch {tr['torch']}); backbone frozen")
+        if tr.get("heldOutAccuracy"):
+            lines.append(f"  - held-out accuracy ({tr['heldOut']} rows) by trained exit: " +
+                         ", ".join(f"layer {k}: {a:.3f}" for k, a in tr["heldOutAccuracy"].items()))
     for n in notes:
         lines.append(f"- Note: {n}")
     lines += ["", "parity.json holds PyTorch outputs of these segments for three texts (tolerance 1e-4).", ""]
