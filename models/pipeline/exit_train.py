@@ -15,6 +15,9 @@ import time
 import numpy as np
 
 
+PROGRESS_SECONDS = 10  # a progress line at least this often while encoding or training
+
+
 class TrainDataError(Exception):
     """A training file this importer cannot use; the message names the file, row or column."""
 
@@ -87,6 +90,7 @@ def train_exits(ck, args, labels, task, max_length, missing):
     print(f"import: encoding {len(rows)} rows with the frozen backbone (layers 1..{len(blocks)})", file=sys.stderr,
           flush=True)
     encoded = 0
+    last_print = t_start
     with torch.no_grad():
         for s in range(0, len(order), bs):
             if time.time() - t_start > budget / 2 and encoded >= n_hold + 2:
@@ -108,8 +112,9 @@ def train_exits(ck, args, labels, task, max_length, missing):
             feats.append(torch.stack(per_layer, 1))
             ys.extend(y for _, _, y in batch)
             encoded += len(batch)
-            if (s // bs) % 20 == 0:
-                print(f"import: encoded {encoded}/{len(rows)} ({time.time() - t_start:.0f} s)", file=sys.stderr,
+            if s == 0 or time.time() - last_print >= PROGRESS_SECONDS or encoded == len(rows):
+                last_print = time.time()
+                print(f"import: encoded {encoded}/{len(rows)} ({last_print - t_start:.0f} s)", file=sys.stderr,
                       flush=True)
     x = torch.cat(feats)
     y = torch.tensor(ys)
@@ -146,6 +151,10 @@ def train_exits(ck, args, labels, task, max_length, missing):
             steps += 1
             total += float(loss) * len(idx)
             count += len(idx)
+            if time.time() - last_print >= PROGRESS_SECONDS:
+                last_print = time.time()
+                print(f"import: epoch {epoch + 1}/{args.epochs}: {count}/{n_train} rows, mean exit loss "
+                      f"{total / count:.4f} ({last_print - t_start:.0f} s)", file=sys.stderr, flush=True)
         if count:
             epoch_losses.append(total / count)
             print(f"import: epoch {epoch + 1}/{args.epochs}: mean exit loss {total / count:.4f} ({steps} steps, "
