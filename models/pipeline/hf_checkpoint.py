@@ -272,6 +272,10 @@ def load_checkpoint(folder):
     notes = []
     if t.drop(r"(^|\.)embeddings\.position_ids$"):
         notes.append("ignored the embeddings.position_ids buffer (positions are 0..T-1)")
+    word_key, decoder_key = p + "embeddings.word_embeddings.weight", "cls.predictions.decoder.weight"
+    if not t.has(word_key) and t.has(decoder_key):  # tied weights saved once, under the decoder's name
+        t.sd[word_key] = t.sd.pop(decoder_key)
+        notes.append(f"read {word_key} from its tied copy {decoder_key}")
     n_mlm = t.drop(r"^cls\.")
     if n_mlm:
         notes.append(f"ignored {n_mlm} pre-training head tensors (cls.*)")
