@@ -229,8 +229,9 @@ def model_card(manifest, ck, args, exit_sources, notes):
             "random": "RANDOM (untrained) heads: their logits mean nothing"}
     lines = [f"# {manifest['id']}", ""]
     if manifest["timingOnly"]:
-        lines += [f"**{args.description or TIMING_ONLY + ': some exits have random weights'}**. Use this model to "
-                  "measure latency and memory, never to classify.", ""]
+        why = "some exits have random weights" if "random" in exit_sources else "random weights, not a classifier"
+        lines += [f"**{args.description or TIMING_ONLY + ': ' + why}**. Use this model to measure latency and "
+                  "memory, never to classify.", ""]
     elif args.description:
         lines += [args.description, ""]
     lines += [
