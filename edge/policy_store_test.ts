@@ -196,8 +196,14 @@ function holdCommits(kv: Deno.Kv) {
   };
 }
 
-/** Lets pending promise callbacks (and KV calls that are not held) run. */
-const settle = () => new Promise((r) => setTimeout(r, 20));
+/** Waits until `done()` holds (polling; KV calls that are not held take a few ms), failing after 10 s. */
+async function until(done: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 1));
+  }
+}
 
 Deno.test("PolicyStore.applyBounded never leaves more than maxUncommitted answered updates while commits are slow", async () => {
   const kv = await Deno.openKv(":memory:");
@@ -209,18 +215,18 @@ Deno.test("PolicyStore.applyBounded never leaves more than maxUncommitted answer
     const bounded = () => store.applyBounded(step(1, 0.5)).then(() => answered++);
     // Concurrent "requests"; every commit is held until released, as on a disk under heavy write load.
     const calls = Array.from({ length: 10 }, bounded);
-    await settle();
-    expect(hold.started).toBe(1); // the first batch (all 10) is being committed, one commit at a time
-    expect(answered).toBe(7); // maxUncommitted = 2 * 4 - 1: the rest wait for the commit (backpressure)
+    // The first batch (all 10) is being committed, one commit at a time; maxUncommitted = 2 * 4 - 1: 7 are answered,
+    // the rest wait for the commit (backpressure). Only a commit can release them, and every commit is held.
+    await until(() => hold.started === 1 && answered === 7, "the first commit and 7 answers");
     calls.push(...Array.from({ length: 20 }, bounded));
-    await settle();
-    expect(answered).toBe(7);
     expect(store.stats()).toMatchObject({ updates: 30, pending: 30, waiting: 23 });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(answered).toBe(7);
     hold.release();
-    await settle();
     // 10 committed: updates up to 17 may be answered; the next commit (the 20 others) is held.
-    expect(hold.started).toBe(2);
+    await until(() => hold.started === 2 && answered === 17, "the second commit and 17 answers");
     expect((await readTotals(kv, PREFIX, SHAPE)).t).toBe(10);
+    await new Promise((r) => setTimeout(r, 20));
     expect(answered).toBe(17);
     hold.release();
     await Promise.all(calls);
@@ -251,14 +257,14 @@ Deno.test("PolicyStore.applyBounded resolves at once within the bound and lets w
   try {
     let answered = 0;
     const calls = Array.from({ length: 5 }, () => store.applyBounded(step(2, 1)).then(() => answered++));
-    await settle();
-    expect(answered).toBe(3);
+    await until(() => hold.started === 1 && answered === 3, "the first commit and 3 answers");
     expect(store.stats().waiting).toBe(2);
     hold.release(true); // the KV fails: the answers are not held hostage to it
     await Promise.all(calls);
     expect(store.stats()).toMatchObject({ waiting: 0, unbounded: 2, pending: 5, errors: 1 });
     expect(errors).toHaveLength(1);
-    await settle(); // the retry (a flush queued by the 3rd-5th update) is now committing, held
+    // The retry (a flush queued by the 3rd-5th update) commits next, held too.
+    await until(() => hold.started === 2, "the retry's commit");
     hold.release();
     await store.flush();
     expect((await readTotals(kv, PREFIX, SHAPE)).t).toBe(5); // nothing lost once the KV is back

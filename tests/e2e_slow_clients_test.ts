@@ -88,11 +88,12 @@ Deno.test({
       ];
       for (const t of targets) {
         const conn = await partialBody(t.url, t.path, t.headers, '{"text": "a sl');
-        const stalled = await readUntil(conn, /body-timeout[\s\S]*\}/, 20_000);
+        const stalled = await readUntil(conn, /body-timeout[\s\S]*\}/, 60_000);
         expect(stalled.text).toMatch(/^HTTP\/1\.1 408 /);
         expect(stalled.text).toContain("body-timeout");
         expect(stalled.ms).toBeGreaterThanOrEqual(400);
-        expect(stalled.ms).toBeLessThan(15_000); // bounded (it was unbounded: > 90 s)
+        // Bounded (it was not: > 90 s); generous, as a starved machine can delay a 500 ms timer by seconds.
+        expect(stalled.ms).toBeLessThan(45_000);
 
         const aborted = await partialBody(t.url, t.path, t.headers, '{"text": "gone');
         await new Promise((r) => setTimeout(r, 100));
