@@ -32,7 +32,7 @@
  * | `SPLITEE_COST_HALF_LIFE_MS` | `30000` | measured mode: half-life of the decay of a stale estimate toward its prior |
  * | `SPLITEE_FAILURE_PENALTY` | `1` | constant mode: added to `o` for an offload that failed |
  * | `EDGE_KV_PATH` | `.data/policy.kv` | Deno KV file; `default` = `Deno.openKv()` (Deno Deploy), `:memory:` = none |
- * | `EDGE_POLICY_FLUSH_EVERY` | `8` | write learned statistics after this many updates... |
+ * | `EDGE_POLICY_FLUSH_EVERY` | `8` | write learned statistics after this many updates (an answer waits while more than `2 * EDGE_POLICY_FLUSH_EVERY - 1` updates are unwritten: the SIGKILL loss bound, edge/policy_store.ts)... |
  * | `EDGE_POLICY_FLUSH_MS` | `500` | ...or this long after the first unwritten one |
  * | `EDGE_POLICY_SYNC_MS` | `1000` | re-read the shared statistics this often; own flushes are counted locally (0 = no timer, re-read after each own flush instead) |
  * | `EDGE_API_KEYS` | none | comma-separated keys; when set, `/v1/*` needs `Authorization: Bearer <key>` or `X-API-Key` |
