@@ -332,3 +332,53 @@ Deno.test({
     assert.deepEqual(texts.map((s) => basicTokenize(s, { htmlLineBreaks: false })), uncased);
   },
 });
+
+Deno.test({
+  name: "import --embed-dtype int8: a smaller int8 token table, in parity with its own (quantised) PyTorch model",
+  ignore: !hasPythonStack,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "splitee-import-int8-" });
+    try {
+      const ck = `${dir}/ck`;
+      await writeCheckpoint(ck, "deebert");
+      for (const d of ["float32", "int8"]) {
+        const r = await importCli("--from", ck, "--out", `${dir}/${d}`, "--embed-dtype", d);
+        assert.equal(r.code, 0, r.stderr);
+      }
+      const int8 = await readModelDir(`${dir}/int8`);
+      assert.equal(int8.manifest.embed.tokenTable, "int8-rows");
+      assert.equal((await readModelDir(`${dir}/float32`)).manifest.embed.tokenTable, "float32");
+      const size = async (d: string) => (await Deno.stat(`${dir}/${d}/embed.onnx`)).size;
+      // 66 x 32 table: int8 rows + a float32 scale each (3 bytes a value less, 4 a row more, a few nodes more)
+      // against float32 rows; positions and token types stay float32.
+      const saved = (await size("float32")) - (await size("int8"));
+      assert.ok(saved >= 66 * 32 * 2, `the token table shrinks (${saved} bytes less)`);
+      // parity.json is the quantised PyTorch model: the int8 graph matches it; the checkpoint only approximately.
+      const parity = JSON.parse(await Deno.readTextFile(`${dir}/int8/parity.json`));
+      const node = await loadNodeRunner(int8, { intraOpThreads: 1 });
+      try {
+        const c = parity.cases[0];
+        const t = c.inputIds[0].length;
+        const ids = { dtype: "int64" as const, dims: [1, t], data: BigInt64Array.from(c.inputIds[0].map(BigInt)) };
+        const types = {
+          dtype: "int64" as const,
+          dims: [1, t],
+          data: BigInt64Array.from(c.tokenTypeIds[0].map(BigInt)),
+        };
+        const mask = { dtype: "float32" as const, dims: [1, t], data: Float32Array.from(c.attentionMask[0]) };
+        let h = await node.embed(ids, types);
+        for (let k = 1; k <= 3; k++) {
+          const out = await node.layer(k, h, mask);
+          h = out.hidden;
+          assert.ok(maxDiffLogits(out.logits.data, c.layers[k - 1].logits) < TOLERANCE, `int8 exit ${k}`);
+        }
+      } finally {
+        await node.dispose();
+      }
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
