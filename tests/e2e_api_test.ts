@@ -17,6 +17,8 @@ import { WordPieceTokenizer } from "../shared/tokenizer/mod.ts";
 import { classifyVia, edgeService, loadEdgeModel, readSst2 } from "./e2e_helpers.ts";
 
 const TOKEN = "api-e2e-token-0123456789abcdef";
+/** Offload timeout: generous, so a loaded test machine never turns an offload into a degraded answer. */
+const SLOW_MACHINE_MS = "30000";
 const { edgeRunner, manifest, vocabText } = await loadEdgeModel();
 const gatewayRunner = await loadNodeRunner(MODEL_DIR.pathname, { intraOpThreads: 1 });
 const gatewayApp = createGatewayApp({
@@ -47,10 +49,14 @@ Deno.test({
   sanitizeOps: false,
   fn: async (t) => {
     let offloads = 0;
-    const edge = await edgeService({ GATEWAY_TOKEN: TOKEN }, edgeRunner, (req) => {
-      offloads++;
-      return gatewayApp.fetch(req);
-    });
+    const edge = await edgeService(
+      { GATEWAY_TOKEN: TOKEN, EDGE_OFFLOAD_TIMEOUT_MS: SLOW_MACHINE_MS },
+      edgeRunner,
+      (req) => {
+        offloads++;
+        return gatewayApp.fetch(req);
+      },
+    );
     const sentences = (await readSst2()).slice(0, 12).map((s) => s.text);
     try {
       // Some ordinary traffic first, so the policy has a state to keep.
@@ -58,6 +64,7 @@ Deno.test({
       await t.step(
         "a pinned offload is answered by the gateway, marked pinned, and learned from by nobody",
         async () => {
+          await edge.store.flush(); // the ordinary requests' updates are written (a flush re-reads them as stored)
           const state = structuredClone(edge.store.state());
           const view = await (await edge.app.request("/v1/policy")).json();
           const costs = edge.costs.snapshot();
@@ -78,7 +85,9 @@ Deno.test({
           const reference = await finalExit(text);
           r.probabilities.forEach((p: number, i: number) => expect(Math.abs(p - reference[i]!)).toBeLessThan(1e-4));
           expect(r.costs.lambdaUnits).toBe(0.8); // 0.1 * 3 + 0.5: rounded, no float noise
+          await edge.store.flush();
           expect(edge.store.state()).toEqual(state);
+          expect(edge.store.stats().pending).toBe(0);
           expect(await (await edge.app.request("/v1/policy")).json()).toEqual(view);
           expect(edge.costs.snapshot()).toEqual(costs);
           // The next ordinary request is learned again.
@@ -142,7 +151,11 @@ Deno.test({
       await edge.close();
     }
     // EDGE_MAX_SPLIT bounds the advertised and the accepted split.
-    const capped = await edgeService({ GATEWAY_TOKEN: TOKEN, EDGE_MAX_SPLIT: "4" }, edgeRunner, gatewayApp.fetch);
+    const capped = await edgeService(
+      { GATEWAY_TOKEN: TOKEN, EDGE_MAX_SPLIT: "4", EDGE_OFFLOAD_TIMEOUT_MS: SLOW_MACHINE_MS },
+      edgeRunner,
+      gatewayApp.fetch,
+    );
     try {
       const { models } = await (await capped.app.request("/v1/models")).json();
       expect(models[0]).toMatchObject({ layers: manifest.layers, maxSplit: 4 });
