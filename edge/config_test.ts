@@ -139,3 +139,11 @@ Deno.test("loadConfig() reads the served model folders from EDGE_MODEL_DIRS or t
   );
   expect(() => loadConfig({ EDGE_MODEL_DIRS: "a,a/" })).toThrow('EDGE_MODEL_DIRS names "a/" twice');
 });
+
+Deno.test("loadConfig() reads EDGE_MAX_BATCH (default 32, 1..10000)", () => {
+  expect(loadConfig({}).http.maxBatch).toBe(32);
+  expect(loadConfig({ EDGE_MAX_BATCH: "8" }).http.maxBatch).toBe(8);
+  for (const bad of ["0", "-1", "2.5", "many", "10001"]) {
+    expect(() => loadConfig({ EDGE_MAX_BATCH: bad })).toThrow(/EDGE_MAX_BATCH must be an integer in \[1, 10000\]/);
+  }
+});
