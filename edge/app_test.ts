@@ -12,6 +12,7 @@ const MANIFEST = {
   layers: 12,
   maxSplit: 12,
   maxTokens: 256,
+  timingOnly: false,
 };
 const NLI = {
   id: "entailment-en",
@@ -21,6 +22,7 @@ const NLI = {
   layers: 12,
   maxSplit: 6,
   maxTokens: 128,
+  timingOnly: false,
 };
 
 const RESULT: Classification = {

@@ -23,6 +23,8 @@ export interface ModelInfo {
   readonly maxSplit: number;
   /** Longest encoding in tokens, special tokens included; longer inputs are truncated. */
   readonly maxTokens: number;
+  /** True for a model whose exits or weights are random (an imported timing model): its answers mean nothing. */
+  readonly timingOnly: boolean;
 }
 
 /**
@@ -35,7 +37,7 @@ export function edgeMaxSplit(config: Pick<EdgeConfig, "maxSplit">, layers: numbe
 
 /** The API's description of a served model on an edge with this config. */
 export function modelInfo(
-  manifest: Pick<Manifest, "id" | "version" | "task" | "labels" | "layers" | "maxLength">,
+  manifest: Pick<Manifest, "id" | "version" | "task" | "labels" | "layers" | "maxLength"> & { timingOnly?: boolean },
   config: EdgeConfig,
 ): ModelInfo {
   return {
@@ -46,5 +48,6 @@ export function modelInfo(
     layers: manifest.layers,
     maxSplit: edgeMaxSplit(config, manifest.layers),
     maxTokens: manifest.maxLength,
+    timingOnly: manifest.timingOnly ?? false,
   };
 }

@@ -145,6 +145,10 @@ export function schemas(info: OpenApiInfo): Record<string, unknown> {
       layers: int("Transformer layers L, one exit after each", 1),
       maxSplit: int("Deepest split layer this edge runs; a request's split must be at most this", 1),
       maxTokens: int("Longest encoding; longer inputs are truncated", 2),
+      timingOnly: {
+        type: "boolean",
+        description: "Random weights or exits (an imported timing model): its answers are not classifications",
+      },
       default: { type: "boolean", description: "Used when a request names no model" },
     }),
     ModelList: obj({ models: { type: "array", items: { $ref: "#/components/schemas/Model" } } }),

@@ -142,6 +142,7 @@ Deno.test({
           layers: manifest.layers,
           maxSplit: manifest.layers,
           maxTokens: manifest.maxLength,
+          timingOnly: false,
           default: true,
         }]);
         const res = await edge.app.request("/v1/classify", post({ text: "fine", split: manifest.layers + 1 }));
