@@ -25,7 +25,7 @@ import type { EdgeConfig } from "./config.ts";
 import { docsPage } from "./docs_page.tsx";
 import { apiKeyAuth } from "./middleware/api_key.ts";
 import { rateLimitKey } from "./middleware/client_key.ts";
-import { rateLimit } from "./middleware/rate_limit.ts";
+import { chargeExtra, rateLimit } from "./middleware/rate_limit.ts";
 import type { ModelInfo } from "./model_info.ts";
 import { openApiDocument } from "./openapi.ts";
 import { type UiOptions, uiRoutes } from "./ui/mod.ts";
@@ -121,6 +121,8 @@ export function createApp(deps: AppDeps): Hono {
         models,
       });
       if (request.kind === "single") return c.json(await deps.classify(request.input));
+      // A batch of N inputs costs N requests of the client's rate limit (the middleware took the first).
+      chargeExtra(c, request.items.length - 1);
       // One input after the other, in order: one model pipeline at a time, and the policy learns in request order.
       const results: unknown[] = [];
       for (const item of request.items) {

@@ -220,6 +220,21 @@ Deno.test("the rate limit answers 429 with Retry-After per client and refills ov
   expect((await t.app.request("/v1/classify", json({ text: "a" }))).status).toBe(429);
 });
 
+Deno.test("the rate limit charges a batch one request per input, all or nothing", async () => {
+  const t = app({ EDGE_RATE_LIMIT_RPS: "1", EDGE_RATE_LIMIT_BURST: "5" });
+  const batch = (n: number) => json({ inputs: Array.from({ length: n }, () => ({ text: "a" })) });
+  expect((await t.app.request("/v1/classify", batch(3))).status).toBe(200); // 5 -> 2 tokens
+  const refused = await t.app.request("/v1/classify", batch(3)); // needs 3, has 2: refused whole, 1 token left
+  await problem(refused, 429, "rate-limited");
+  expect(t.seen.length).toBe(3);
+  expect((await t.app.request("/v1/classify", json({ text: "a" }))).status).toBe(200);
+  expect((await t.app.request("/v1/classify", json({ text: "a" }))).status).toBe(429);
+  t.advance(10_000); // full bucket again
+  const tooBig = await t.app.request("/v1/classify", batch(6));
+  await problem(tooBig, 429, "rate-limited");
+  expect(t.seen.length).toBe(4);
+});
+
 Deno.test("CORS headers are sent for configured origins only, preflight included", async () => {
   const t = app({ EDGE_CORS_ORIGINS: "https://ui.example" });
   const ok = await t.app.request("/v1/classify", json({ text: "a" }, { origin: "https://ui.example" }));

@@ -2,6 +2,8 @@
  * Per-client rate limiting with token buckets: each client gets `burst` tokens, refilled at `rps` per second; a
  * request takes one, and a client with none gets a 429 problem with `Retry-After` (whole seconds until a token is
  * back). Idle clients are forgotten once their bucket is full again, so memory stays bounded by active clients.
+ * A batch of N inputs costs N tokens: the middleware takes one, and the handler takes the other N - 1 with
+ * {@linkcode chargeExtra} once it knows N (all or nothing: a batch the bucket cannot pay for is refused whole).
  * @module
  */
 
@@ -33,6 +35,33 @@ interface Bucket {
   at: number;
 }
 
+/** Per request: takes `n` more tokens from the bucket the middleware charged, or throws the 429 problem. */
+type Charge = (n: number) => void;
+const charges = new WeakMap<Context, Charge>();
+
+/**
+ * Charges `n` more requests to the client of this request (e.g. the extra inputs of a batch). A no-op when no rate
+ * limit runs. All or nothing: when the bucket holds fewer than `n` tokens nothing is taken.
+ * @throws {ProblemError} 429 `rate-limited` when the client cannot pay for them now
+ */
+export function chargeExtra(c: Context, n: number): void {
+  if (n > 0) charges.get(c)?.(n);
+}
+
+function limited(rps: number, burst: number, tokens: number, needed: number): ProblemError {
+  const retryAfter = Math.max(1, Math.ceil((needed - tokens) / rps));
+  return new ProblemError({
+    status: 429,
+    slug: "rate-limited",
+    title: "Too many requests",
+    detail: needed > burst
+      ? `This client may make ${rps} requests per second (bursts of ${burst}); a batch of ${needed} inputs is more than one burst.`
+      : `This client may make ${rps} requests per second (bursts of ${burst}); retry in ${retryAfter} s.`,
+    headers: { "retry-after": String(retryAfter) },
+    extensions: { retryAfterSeconds: retryAfter },
+  });
+}
+
 /** Returns the rate-limiting middleware (see the module docs). */
 export function rateLimit(options: RateLimitOptions): MiddlewareHandler {
   const { rps, burst, clientKey } = options;
@@ -61,18 +90,15 @@ export function rateLimit(options: RateLimitOptions): MiddlewareHandler {
       b = { tokens: burst, at: t };
       buckets.set(key, b);
     } else refill(b, t);
-    if (b.tokens < 1) {
-      const retryAfter = Math.max(1, Math.ceil((1 - b.tokens) / rps));
-      throw new ProblemError({
-        status: 429,
-        slug: "rate-limited",
-        title: "Too many requests",
-        detail: `This client may make ${rps} requests per second (bursts of ${burst}); retry in ${retryAfter} s.`,
-        headers: { "retry-after": String(retryAfter) },
-        extensions: { retryAfterSeconds: retryAfter },
-      });
-    }
+    if (b.tokens < 1) throw limited(rps, burst, b.tokens, 1);
     b.tokens -= 1;
+    const bucket = b;
+    charges.set(c, (n) => {
+      refill(bucket, now());
+      // The request's own token is already taken: the batch as a whole must fit in one burst.
+      if (bucket.tokens < n || n + 1 > burst) throw limited(rps, burst, bucket.tokens, n + 1);
+      bucket.tokens -= n;
+    });
     await next();
   };
 }
