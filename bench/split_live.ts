@@ -14,7 +14,9 @@
  * fixed split by median, the policy's median against it, and the split the policy played most in its measured part.
  *
  * Run: `deno run -A bench/split_live.ts --model models/.work-bert-base/model --max-split 4 [--rtts 5,20,50,100]
- *   [--mbps 10,100,1000] [--n 20] [--warmup 20] [--seed 7] [--json out.json]`
+ *   [--mbps 10,100,1000] [--n 20] [--warmup 20] [--seed 7] [--gateway-threads 1] [--json out.json]`
+ * (`--gateway-threads`: onnxruntime intra-op threads of the gateway; 1 by default because edge and gateway share the
+ * benchmark host's cores, and idle onnxruntime worker threads spin)
  * @module
  */
 import { parseArgs } from "node:util";
@@ -32,6 +34,7 @@ const { values: args } = parseArgs({
     warmup: { type: "string", default: "20" },
     seed: { type: "string", default: "7" },
     "ms-per-unit": { type: "string", default: "10" },
+    "gateway-threads": { type: "string", default: "1" },
     data: { type: "string", default: "tests/fixtures/e2e/sst2_dev_200.tsv" },
     json: { type: "string" },
   },
@@ -79,31 +82,43 @@ interface Cell {
   policyVsBest: number;
 }
 
-const gateway = await spawnService("gateway/main.ts", {
-  GATEWAY_PORT: "0",
-  GATEWAY_TOKEN: TOKEN,
-  GATEWAY_MODEL_DIRS: args.model,
-}, /serving .* on (http:\/\/\S+)/, 300_000);
+const gateway = await spawnService(
+  "gateway/main.ts",
+  {
+    GATEWAY_PORT: "0",
+    GATEWAY_TOKEN: TOKEN,
+    GATEWAY_MODEL_DIRS: args.model,
+    // Edge and gateway share this host's cores: onnxruntime's spinning worker threads would take the edge's CPU.
+    GATEWAY_INTRA_OP_THREADS: args["gateway-threads"],
+  },
+  /serving .* on (http:\/\/\S+)/,
+  300_000,
+);
 const link = startLinkEmulator({ upstream: gateway.url });
 const cells: Cell[] = [];
 try {
   for (const rttMs of rtts) {
     for (const mbps of mbpsList) {
       link.setLink({ rttMs, bandwidthBps: mbps * 1e6 });
-      const edge = await spawnService("edge/main.ts", {
-        EDGE_PORT: "0",
-        EDGE_MODEL_DIR: args.model,
-        EDGE_MAX_SPLIT: String(K),
-        GATEWAY_URL: link.url,
-        GATEWAY_TOKEN: TOKEN,
-        EDGE_KV_PATH: ":memory:",
-        EDGE_RATE_LIMIT_RPS: "0",
-        EDGE_OFFLOAD_TIMEOUT_MS: "30000",
-        SPLITEE_COST_MODE: "measured",
-        SPLITEE_ALPHA: "1",
-        SPLITEE_SEED: args.seed,
-        SPLITEE_MS_PER_UNIT: args["ms-per-unit"],
-      }, /listening on (http:\/\/\S+)/, 300_000);
+      const edge = await spawnService(
+        "edge/main.ts",
+        {
+          EDGE_PORT: "0",
+          EDGE_MODEL_DIR: args.model,
+          EDGE_MAX_SPLIT: String(K),
+          GATEWAY_URL: link.url,
+          GATEWAY_TOKEN: TOKEN,
+          EDGE_KV_PATH: ":memory:",
+          EDGE_RATE_LIMIT_RPS: "0",
+          EDGE_OFFLOAD_TIMEOUT_MS: "30000",
+          SPLITEE_COST_MODE: "measured",
+          SPLITEE_ALPHA: "1",
+          SPLITEE_SEED: args.seed,
+          SPLITEE_MS_PER_UNIT: args["ms-per-unit"],
+        },
+        /listening on (http:\/\/\S+)/,
+        300_000,
+      );
       try {
         // One untimed pass over every split opens all sessions on both sides.
         for (let k = 1; k <= K; k++) await classify(edge.url, { text: texts[0], split: k, earlyExit: false });
@@ -133,7 +148,9 @@ try {
         const cell: Cell = { rttMs, mbps, fixed, policy, best, policyVsBest: policy.p50 / fixed[best - 1]!.p50 };
         cells.push(cell);
         console.log(
-          `RTT ${rttMs} ms, ${mbps} Mbit/s: ` + fixed.map((s, i) => `k=${i + 1} ${s.p50.toFixed(0)}/${s.p95.toFixed(0)}`)
+          `RTT ${rttMs} ms, ${mbps} Mbit/s: ` + fixed.map((s, i) =>
+            `k=${i + 1} ${s.p50.toFixed(0)}/${s.p95.toFixed(0)}`
+          )
             .join(", ") +
             ` | policy ${policy.p50.toFixed(0)}/${policy.p95.toFixed(0)} ms (mostly k=${mostPlayed}, ${
               (100 * policy.share).toFixed(0)
@@ -149,7 +166,9 @@ try {
   await gateway.kill();
 }
 const misses = cells.filter((c) => c.policyVsBest > 1.15);
-console.log(`policy within 15% of the best fixed split's median in ${cells.length - misses.length}/${cells.length} cells`);
+console.log(
+  `policy within 15% of the best fixed split's median in ${cells.length - misses.length}/${cells.length} cells`,
+);
 if (args.json) {
   await Deno.writeTextFile(
     args.json,

@@ -182,7 +182,9 @@ for (const rttMs of rtts) {
     console.log(
       `RTT ${rttMs} ms, ${mbps} Mbit/s (link ${linkMs.toFixed(1)} ms): best fixed k=${best} ${
         cell.bestMs.toFixed(1)
-      } ms (k=1 ${meanMs[0]!.toFixed(1)}, k=${L} ${meanMs[L - 1]!.toFixed(1)}); policy ${cell.policyMs.toFixed(1)} ms, ` +
+      } ms (k=1 ${meanMs[0]!.toFixed(1)}, k=${L} ${meanMs[L - 1]!.toFixed(1)}); policy ${
+        cell.policyMs.toFixed(1)
+      } ms, ` +
         `after warm-up ${cell.policyAfterWarmupMs.toFixed(1)} vs ${cell.bestAfterWarmupMs.toFixed(1)} (${
           (cell.policyAfterWarmupMs / cell.bestAfterWarmupMs).toFixed(2)
         }x), mostly k=${mostPlayed}; accuracy best ${(100 * cell.bestAccuracy).toFixed(1)}% policy ${
@@ -191,6 +193,8 @@ for (const rttMs of rtts) {
     );
   }
 }
+const exitShare = Array.from({ length: L }, (_, k) => rows.filter((r) => r[k]! >= ALPHA).length / rows.length);
+console.log(`share of samples with C_k >= alpha, k = 1..${L}: ${exitShare.map((p) => p.toFixed(3)).join(" ")}`);
 const interior = cells.filter((c) => c.best !== 1 && c.best !== L).length;
 const within = cells.filter((c) => c.policyAfterWarmupMs <= 1.15 * c.bestAfterWarmupMs).length;
 console.log(
@@ -202,7 +206,7 @@ if (args.json) {
   await Deno.writeTextFile(
     args.json,
     JSON.stringify(
-      { parts: parts.model, exits: args.exits, tokens: T, alpha: ALPHA, edgeLayerMs, gatewayLayerMs, cells },
+      { parts: parts.model, exits: args.exits, tokens: T, alpha: ALPHA, edgeLayerMs, gatewayLayerMs, exitShare, cells },
       null,
       2,
     ) + "\n",
