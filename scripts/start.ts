@@ -254,6 +254,8 @@ Try:
     -d '{"text": "a charming and often affecting journey"}'
   curl -s -X POST ${edgeUrl}/v1/classify -H 'content-type: application/json' \\
     -d '{"model": "paraphrase-en", "text": "How do I learn guitar fast?", "textPair": "What is the quickest way to learn guitar?"}'
+  curl -s -X POST ${edgeUrl}/v1/classify -H 'content-type: application/json' \\
+    -d '{"text": "a charming and often affecting journey", "split": 3, "earlyExit": false}'   # answered by the gateway
 Press Ctrl-C to stop.`);
     console.log(`start: gateway pid ${gateway.child.process.pid}, edge pid ${edge.child.process.pid}`);
     // shutdown() must stop the current processes: a restarted child takes its predecessor's place in `children`.
