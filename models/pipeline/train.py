@@ -1,5 +1,7 @@
 """Train a multi-exit model jointly on all exits: --task sentiment (default; SST-2 + IMDb), paraphrase (QQP sample) or
-entailment (MNLI dev non-gold + RTE train). See data.task_data for exactly which rows train and which are held out.
+entailment (--sources: MNLI dev non-gold or gold, the MNLI train sample, RTE, SICK, the SciTail and SNLI train samples).
+See data.task_data for exactly which rows train and which are held out. --init-from continues another run (e.g. with
+new exit heads, --reinit-exits, or only the heads, --freeze-backbone: DeeBERT's second stage).
 
 Seeded and resumable: a checkpoint is written every --ckpt-every steps to <work>/ckpt.pt and picked up on restart
 (same arguments). Batches are token-count batches over length buckets, their order fixed by the seed.
@@ -131,7 +133,8 @@ def main():
     ap.add_argument("--weight-decay", type=float, default=0.01)
     ap.add_argument("--min-count", type=int, default=3)
     ap.add_argument("--sources", default="sst2,imdb",
-                    help="sentiment: comma list of sst2, imdb; entailment: add rte to include RTE train")
+                    help="sentiment: comma list of sst2, imdb; entailment: of mnli (non-gold), mnli-gold, mnli-train, "
+                         "rte, sick, scitail, snli-cad (data.task_data says what each is); paraphrase: qqp")
     ap.add_argument("--exit-weights", default="uniform", choices=["uniform", "linear", "square", "last"],
                     help="loss weight of exit k: uniform = 1/L each; linear = k / sum(1..L), deeper exits weigh more "
                          "(PABEE's weighted average), so early layers are not shaped only by the shallow exits; "
