@@ -1,5 +1,5 @@
 /**
- * The policy's own overhead per request (issue 6), side by side with an edge request in one run:
+ * The policy's own overhead per request, side by side with an edge request in one run:
  * - `decide + update`: the pure policy (SplitEE-S, L = 12), as in shared/policy/policy_bench.ts;
  * - `decide + store.apply`: the same through edge/policy_store.ts (state merge + delta bookkeeping), no KV write;
  * - `8 x (decide + apply) + flush`: one flush at the default `EDGE_POLICY_FLUSH_EVERY = 8` (an atomic commit of
