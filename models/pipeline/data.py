@@ -21,10 +21,11 @@ def data_dir():
     if env:
         return env
     here = os.path.dirname(os.path.abspath(__file__))
-    for cand in (os.path.join(here, "../../../shared/data"), "/work/shared/data"):
-        if os.path.isdir(cand):
-            return os.path.normpath(cand)
-    raise SystemExit("Cannot find the shared data folder; set SPLITEE_DATA to ../shared/data")
+    cand = os.path.join(here, "../../../shared/data")  # the data folder beside the repository
+    if os.path.isdir(cand):
+        return os.path.normpath(cand)
+    raise SystemExit("Cannot find the data folder (../shared/data beside the repository); set SPLITEE_DATA to it. "
+                     "Where each dataset comes from: docs/data.md")
 
 
 def read_tsv(path, text_col, label_col, pair_col=None, label_map=None):
