@@ -32,11 +32,19 @@ export async function edgeService(
   env: Record<string, string>,
   runner: SegmentRunner,
   fetch: (req: Request) => Response | Promise<Response>,
+  options: { now?: () => number } = {},
 ): Promise<EdgeService & { kv: Deno.Kv }> {
   const config = testConfig(env);
   const { manifest, vocabText } = await loadModelFiles();
   const kv = await Deno.openKv(config.kv.path);
-  const service = await createEdgeService({ config, models: [{ manifest, vocabText, runner }], kv, fetch, seed: 7 });
+  const service = await createEdgeService({
+    config,
+    models: [{ manifest, vocabText, runner }],
+    kv,
+    fetch,
+    seed: 7,
+    ...(options.now ? { now: options.now } : {}),
+  });
   return {
     ...service,
     kv,
@@ -69,4 +77,34 @@ export async function withTempDir(fn: (dir: string) => Promise<void>): Promise<v
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+}
+
+/**
+ * A milliseconds clock that moves only when told to: tests that depend on measured times (costs, decay, breaker
+ * cooldown) give it to the edge and advance it by fixed amounts, so their outcome does not depend on the machine's
+ * speed or load.
+ */
+export class VirtualClock {
+  #ms = 0;
+  /** The current virtual time. */
+  readonly now = (): number => this.#ms;
+  /** Moves the clock forward by `ms`. */
+  advance(ms: number): void {
+    if (!(ms >= 0)) throw new RangeError(`VirtualClock.advance needs ms >= 0, got ${ms}`);
+    this.#ms += ms;
+  }
+}
+
+/** `runner` whose every layer takes exactly `msPerLayer` on `clock` (the embedding takes no time). */
+export function clockedRunner(runner: SegmentRunner, clock: VirtualClock, msPerLayer: number): SegmentRunner {
+  return {
+    layers: runner.layers,
+    embed: (ids, types) => runner.embed(ids, types),
+    layer: async (k, hidden, mask) => {
+      const out = await runner.layer(k, hidden, mask);
+      clock.advance(msPerLayer);
+      return out;
+    },
+    dispose: () => runner.dispose(),
+  };
 }

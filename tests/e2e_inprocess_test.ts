@@ -13,7 +13,16 @@ import { loadNodeRunner } from "../gateway/runtime/onnx.ts";
 import { padBatch, rowsOf, runAllExits } from "../shared/model_io.ts";
 import { softmax } from "../shared/math.ts";
 import { WordPieceTokenizer } from "../shared/tokenizer/mod.ts";
-import { classifyVia, edgeService, loadEdgeModel, readSst2, withTempDir } from "./e2e_helpers.ts";
+import { serverTimingMs } from "../edge/offload_client.ts";
+import {
+  classifyVia,
+  clockedRunner,
+  edgeService,
+  loadEdgeModel,
+  readSst2,
+  VirtualClock,
+  withTempDir,
+} from "./e2e_helpers.ts";
 
 const TOKEN = "e2e-token-0123456789abcdef";
 const { edgeRunner, manifest, vocabText } = await loadEdgeModel();
@@ -26,15 +35,29 @@ const gatewayApp = createGatewayApp({
   auth: { mode: "token", token: TOKEN },
 });
 
-/** In-process gateway with an adjustable extra delay before it answers. */
-function delayedGateway() {
+/**
+ * In-process gateway on a virtual clock: each exchange takes {@linkcode GATEWAY_COMPUTE_MS} of compute (its
+ * Server-Timing says so) plus an adjustable network delay, so the edge measures exactly `delayMs` of communication
+ * whatever the machine's speed or load.
+ */
+function delayedGateway(clock: VirtualClock) {
   const state = { delayMs: 0 };
   const fetch = async (req: Request) => {
-    if (state.delayMs > 0) await new Promise((r) => setTimeout(r, state.delayMs));
-    return await gatewayApp.fetch(req);
+    const res = await gatewayApp.fetch(req);
+    expect(serverTimingMs(res.headers.get("server-timing"), "compute")).toBeGreaterThanOrEqual(0);
+    const headers = new Headers(res.headers);
+    headers.set("server-timing", `compute;dur=${GATEWAY_COMPUTE_MS}`);
+    clock.advance(state.delayMs + GATEWAY_COMPUTE_MS);
+    return new Response(res.body, { status: res.status, headers });
   };
   return { state, fetch };
 }
+
+/** Gateway compute time per offload on the virtual clock of the measured-cost tests. */
+const GATEWAY_COMPUTE_MS = 3;
+
+/** Edge time per layer on the virtual clock of the measured-cost tests. */
+const EDGE_MS_PER_LAYER = 1;
 
 Deno.test({
   name: "e2e in-process: 200 SST-2 sentences equal a single-process full-model run, whatever the split",
@@ -136,7 +159,8 @@ Deno.test({
   sanitizeOps: false,
   fn: async () => {
     const sentences = (await readSst2()).slice(0, 60).map((s) => s.text);
-    const gw = delayedGateway();
+    const clock = new VirtualClock();
+    const gw = delayedGateway(clock);
     const edge = await edgeService(
       {
         GATEWAY_TOKEN: TOKEN,
@@ -147,8 +171,9 @@ Deno.test({
         SPLITEE_EWMA_WEIGHT: "0.5",
         EDGE_OFFLOAD_TIMEOUT_MS: "5000",
       },
-      edgeRunner,
+      clockedRunner(edgeRunner, clock, EDGE_MS_PER_LAYER),
       gw.fetch,
+      { now: clock.now },
     );
     const phase = async (delayMs: number, n: number) => {
       gw.state.delayMs = delayMs;
@@ -167,14 +192,13 @@ Deno.test({
       };
     };
     const fast = await phase(0, 40);
-    // "Slow" relative to this machine's edge: a delay worth ~150 edge layers (the edge time per layer varies a lot
-    // between an idle laptop and a loaded CI runner; the policy weighs one against the other).
-    const msPerLayer = edge.costs.snapshot().measured.edgeMsPerLayer ?? 2;
-    const delayMs = Math.min(3000, Math.max(300, Math.round(150 * msPerLayer)));
+    // "Slow": a delay worth 150 edge layers; all times are on the virtual clock, so the outcome does not depend on
+    // this machine's speed or load.
+    const delayMs = 150 * EDGE_MS_PER_LAYER;
     const slow = await phase(delayMs, 30);
-    await new Promise((r) => setTimeout(r, 1500)); // the stale o decays toward its prior
+    clock.advance(1500); // the stale o decays toward its prior
     const recovered = await phase(0, 40);
-    console.log(`  delay ${delayMs} ms (edge ${msPerLayer.toFixed(2)} ms/layer)`, { fast, slow, recovered });
+    console.log(`  delay ${delayMs} ms (edge ${EDGE_MS_PER_LAYER} ms/layer)`, { fast, slow, recovered });
     // The measured offload cost follows the network; the split follows the cost. (How far it moves, and how much
     // the offload rate drops, depends on how confident the deeper exits are and on the edge's own speed.)
     expect(slow.maxO).toBeGreaterThan(fast.o * 5);
@@ -191,10 +215,11 @@ Deno.test({
   sanitizeOps: false,
   fn: async () => {
     const sentences = (await readSst2()).slice(60, 120).map((s) => s.text);
+    const clock = new VirtualClock();
     const state = { down: false };
     const fetch = (req: Request) => {
       if (state.down) return Promise.reject(new TypeError("error sending request: Connection refused (os error 111)"));
-      return gatewayApp.fetch(req);
+      return delayedGateway(clock).fetch(req);
     };
     const edge = await edgeService(
       {
@@ -207,8 +232,9 @@ Deno.test({
         EDGE_BREAKER_COOLDOWN_MS: "100",
         EDGE_FALLBACK: "edge-complete",
       },
-      edgeRunner,
+      clockedRunner(edgeRunner, clock, EDGE_MS_PER_LAYER),
       fetch,
+      { now: clock.now },
     );
     const phase = async (down: boolean, n: number) => {
       state.down = down;
@@ -223,7 +249,7 @@ Deno.test({
     };
     const up = await phase(false, 30);
     const down = await phase(true, 30);
-    await new Promise((r) => setTimeout(r, 1500)); // breaker cooldown; the stale o decays toward its prior
+    clock.advance(1500); // breaker cooldown; the stale o decays toward its prior
     const back = await phase(false, 30);
     console.log("  ", { up, down, back });
     expect(up.degraded).toBe(0);
