@@ -106,6 +106,8 @@ def load_split(name):
         return read_tsv(os.path.join(d, "qqp/glue_train_sample.tsv"), "question1", "is_duplicate", "question2")
     if name == "qqp-bimpm-test":
         return read_tsv(os.path.join(d, "qqp/bimpm_quora_test.tsv"), "question1", "is_duplicate", "question2")
+    if name in ("mrpc-train", "mrpc-dev"):
+        return read_tsv(os.path.join(d, f"mrpc/{name[5:]}.tsv"), "#1 String", "Quality", "#2 String")
     if name == "mrpc-test":
         return read_tsv(os.path.join(d, "mrpc/msr_paraphrase_test.txt"), "#1 String", "Quality", "#2 String")
     if name == "mnli-dev-nongold":
@@ -155,7 +157,8 @@ def task_data(task, sources, seed, sst2_repeat=1, imdb_limit=0):
 
     sentiment:  SST-2 train (sst2_repeat times) + IMDb train minus 500 held out (at most imdb_limit of the rest when
                 imdb_limit > 0); monitors SST-2 dev and the 500 IMDb reviews.
-    paraphrase: the QQP GLUE-train sample minus 2,000 held out and minus any pair also in the BiMPM test split.
+    paraphrase: any of (sources) qqp = the QQP GLUE-train sample minus 2,000 held out and minus any pair also in the
+                BiMPM test split; mrpc = MRPC train (MRPC dev monitors it; MRPC test is never trained on).
     entailment: any of (sources) mnli = MNLI dev matched + mismatched with non-gold labels, mnli-gold = the same
                 pairs with gold labels, both minus the 2,000 TextFooler pairs (held out); mnli-train = the 19,738-pair
                 MNLI train sample; rte = RTE train (two classes, see NOT_ENTAILMENT); sick = SICK train; scitail =
@@ -174,12 +177,23 @@ def task_data(task, sources, seed, sst2_repeat=1, imdb_limit=0):
             rows += imdb[:imdb_limit] if imdb_limit > 0 else imdb
         return rows, monitors, {}
     if task == "paraphrase":
-        rows = load_split("qqp-sample")
-        test = {pair_key(a, b) for a, b, _ in load_split("qqp-bimpm-test")}
-        test |= {pair_key(b, a) for a, b, _ in load_split("qqp-bimpm-test")}
-        kept = [r for r in rows if pair_key(r[0], r[1]) not in test]
-        rng.shuffle(kept)
-        return kept[2000:], {"qqp-heldout": kept[:2000]}, {"dropped_bimpm_test_overlap": len(rows) - len(kept)}
+        known = {"qqp", "mrpc"}
+        if set(sources) - known:
+            raise ValueError(f"unknown paraphrase sources {sorted(set(sources) - known)}; known: {sorted(known)}")
+        rows, monitors, info = [], {}, {}
+        if "qqp" in sources:
+            qqp = load_split("qqp-sample")
+            test = {pair_key(a, b) for a, b, _ in load_split("qqp-bimpm-test")}
+            test |= {pair_key(b, a) for a, b, _ in load_split("qqp-bimpm-test")}
+            kept = [r for r in qqp if pair_key(r[0], r[1]) not in test]
+            rng.shuffle(kept)
+            rows, monitors["qqp-heldout"] = kept[2000:], kept[:2000]
+            info["dropped_bimpm_test_overlap"] = len(qqp) - len(kept)
+        if "mrpc" in sources:
+            rows += load_split("mrpc-train")
+            monitors["mrpc-dev"] = load_split("mrpc-dev")
+            rng.shuffle(rows)
+        return rows, monitors, info
     if task == "entailment":
         held = load_split("mnli-textfooler")
         keys = {pair_key(a, b) for a, b, _ in held}

@@ -112,7 +112,9 @@ def export(args):
     else:  # a training checkpoint (ckpt.pt): rebuild the config from its arguments
         a = ck["args"]
         cfg = Config(len(tok.itos), len(args.labels.split(",")), layers=a["layers"], hidden=a["hidden"],
-                     heads=a["heads"], ffn=a["ffn"], max_length=a["max_length"], pool=a.get("pool", "mean"))
+                     heads=a["heads"], ffn=a["ffn"], max_length=a["max_length"], pool=a.get("pool", "mean"),
+                     match=a.get("match_feature", False),
+                     match_exclude=[tok.pad_id, tok.unk_id, tok.cls_id, tok.sep_id] if a.get("match_feature") else [])
     model = MultiExitEncoder(cfg)
     model.load_state_dict(ck["model"])
     model.eval()
@@ -177,7 +179,9 @@ def export(args):
                                                                            "cls": "[CLS]", "sep": "[SEP]"}},
         "embed": {"file": "embed.onnx", "inputs": ["input_ids", "token_type_ids"], "outputs": ["hidden"],
                   "params": sum(p.numel() for p in model.embed.parameters()),
-                  "tokenTable": "int8-rows" if args.embed_dtype == "int8" else "float32"},
+                  "tokenTable": "int8-rows" if args.embed_dtype == "int8" else "float32",
+                  # Inside the graph: a learned vector added to tokens whose id occurs in the other text.
+                  **({"crossSegmentMatch": True} if cfg.match else {})},
         # What the layer graphs compute (shared/manifest.ts ArchitectureSpec); the exit pooling is inside each graph.
         "architecture": {"block": "pre-ln", "activation": "gelu-erf", "layerNormEps": 1e-6,
                          "exitPooling": "first-token" if cfg.pool == "first" else "masked-mean",

@@ -41,9 +41,17 @@ def recover(model_dir):
     else:
         tok = emb["m.embed.tok.weight"]
     pool = "first" if man.get("architecture", {}).get("exitPooling") == "first-token" else "mean"
+    match = bool(man["embed"].get("crossSegmentMatch", False))
+    exclude = []
+    if match:  # the ids that never match: padding, unknown and the separators, as train.py chose them
+        with open(os.path.join(model_dir, man["tokenizer"]["vocab"]), encoding="utf-8") as f:
+            ids = {line.rstrip("\n"): i for i, line in enumerate(f)}
+        exclude = [ids[t] for t in ("[PAD]", "[UNK]", "[CLS]", "[SEP]")]
     cfg = Config(tok.shape[0], len(man["labels"]), layers=man["layers"], hidden=man["hiddenSize"], heads=man["heads"],
-                 ffn=man["ffnSize"], max_length=man["maxLength"], pool=pool)
+                 ffn=man["ffnSize"], max_length=man["maxLength"], pool=pool, match=match, match_exclude=exclude)
     state = {"embed.tok.weight": tok}
+    if match:
+        state["embed.match.weight"] = emb["m.embed.match.weight"]
     for k in ("pos", "typ"):
         state[f"embed.{k}.weight"] = emb[f"m.embed.{k}.weight"]
     state["embed.norm.weight"], state["embed.norm.bias"] = emb["m.embed.norm.weight"], emb["m.embed.norm.bias"]

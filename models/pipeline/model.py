@@ -3,6 +3,10 @@
 The export contract (see export.py) cuts this model into ONNX segments:
   embed:   (input_ids[B,T] int64, token_type_ids[B,T] int64) -> hidden[B,T,D]
   layer k: (hidden[B,T,D] f32, attention_mask[B,T] f32)      -> hidden[B,T,D], logits[B,C]
+With Config.match (the `--match-feature` of train.py, for pair tasks) the embedding also marks every token whose id
+occurs in the other text of the pair (DrQA's and ESIM's exact-match feature): one learned vector added to the
+tokens that match. It is computed inside embed.onnx from input_ids and token_type_ids, so the export contract and
+the runtimes do not change; padding and special tokens (Config.match_exclude) never match.
 The exit head pools by masked mean over real tokens (Config.pool = "mean") or takes the first token, [CLS]
 (pool = "first", as BERT and DeeBERT exits do); either way padding never changes the result of a real token or an
 exit. The pooling is part of each exported layer graph; export.py records it in the manifest (architecture.exitPooling).
@@ -17,7 +21,7 @@ import torch.nn.functional as F
 
 class Config:
     def __init__(self, vocab_size, num_labels, layers=12, hidden=128, heads=4, ffn=512, max_length=256,
-                 type_vocab=2, dropout=0.1, pool="mean"):
+                 type_vocab=2, dropout=0.1, pool="mean", match=False, match_exclude=()):
         self.vocab_size = vocab_size
         self.num_labels = num_labels
         self.layers = layers
@@ -30,6 +34,8 @@ class Config:
         if pool not in ("mean", "first"):
             raise ValueError(f"pool must be mean or first, not {pool!r}")
         self.pool = pool
+        self.match = bool(match)
+        self.match_exclude = [int(i) for i in match_exclude]
 
     def to_dict(self):
         return dict(self.__dict__)
@@ -41,6 +47,8 @@ class Embeddings(nn.Module):
         self.tok = nn.Embedding(cfg.vocab_size, cfg.hidden)
         self.pos = nn.Embedding(cfg.max_length, cfg.hidden)
         self.typ = nn.Embedding(cfg.type_vocab, cfg.hidden)
+        self.match = nn.Embedding(2, cfg.hidden) if cfg.match else None
+        self.match_exclude = list(cfg.match_exclude)
         self.norm = nn.LayerNorm(cfg.hidden, eps=1e-6)
         self.drop = nn.Dropout(cfg.dropout)
 
@@ -48,7 +56,19 @@ class Embeddings(nn.Module):
         t = input_ids.shape[1]
         pos = torch.arange(t, device=input_ids.device).unsqueeze(0)
         x = self.tok(input_ids) + self.pos(pos) + self.typ(token_type_ids)
+        if self.match is not None:
+            x = x + self.match(cross_segment_match(input_ids, token_type_ids, self.match_exclude))
         return self.drop(self.norm(x))
+
+
+def cross_segment_match(input_ids, token_type_ids, exclude):
+    """[B,T] int64: 1 where the token's id also occurs in the other segment, 0 elsewhere (and for excluded ids)."""
+    same_id = input_ids.unsqueeze(2) == input_ids.unsqueeze(1)
+    other_segment = token_type_ids.unsqueeze(2) != token_type_ids.unsqueeze(1)
+    hit = (same_id & other_segment).any(dim=2)
+    for i in exclude:
+        hit = hit & (input_ids != i)
+    return hit.long()
 
 
 class Block(nn.Module):

@@ -110,7 +110,7 @@ def same_run(a, b):
     ignore = {"total_steps", "ckpt_every", "bench", "threads"}
     defaults = {"task": "sentiment", "exit_weights": "uniform", "dropout": 0.1, "weight_decay": 0.01,  # checkpoints
                 "pool": "mean", "init_from": "", "reinit_exits": False, "freeze_backbone": False,  # from before these
-                "sst2_repeat": 1, "imdb_limit": 0}  # flags existed
+                "sst2_repeat": 1, "imdb_limit": 0, "match_feature": False}  # flags existed
     keys = (set(a) | set(b)) - ignore
     return all(a.get(k, defaults.get(k)) == b.get(k, defaults.get(k)) for k in keys)
 
@@ -141,6 +141,8 @@ def main():
                          "square = k^2 / sum(k^2); last = the final exit only (DeeBERT's first stage)")
     ap.add_argument("--pool", default="mean", choices=["mean", "first"],
                     help="exit-head pooling: masked mean over real tokens, or the first token ([CLS]) as in BERT")
+    ap.add_argument("--match-feature", action="store_true",
+                    help="pair tasks: the embedding marks tokens that also occur in the other text (exact match)")
     ap.add_argument("--init-from", default="",
                     help="start from this checkpoint ({config, model}, e.g. another run's final.pt); its vocab.txt "
                          "(same folder) becomes this run's vocabulary")
@@ -196,7 +198,8 @@ def main():
     log(f"train tokens: {ntok}")
 
     cfg = Config(len(tok.itos), len(TASK_LABELS[args.task]), layers=args.layers, hidden=args.hidden, heads=args.heads, ffn=args.ffn,
-                 max_length=args.max_length, dropout=args.dropout, pool=args.pool)
+                 max_length=args.max_length, dropout=args.dropout, pool=args.pool, match=args.match_feature,
+                 match_exclude=[tok.pad_id, tok.unk_id, tok.cls_id, tok.sep_id] if args.match_feature else [])
     model = MultiExitEncoder(cfg)
     if args.init_from:
         init = torch.load(args.init_from)["model"]
