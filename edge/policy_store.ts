@@ -232,6 +232,7 @@ export class PolicyStore {
         if (!result.ok) throw new Error("KV commit of policy deltas was rejected");
         committed = true;
         this.#committedSeq += this.#inflightCount;
+        this.#inflightCount = 0; // committed: no longer pending, even while the totals are re-read
         this.#releaseWaiters(false);
         this.#flushes++;
         this.#generation++;
