@@ -41,6 +41,12 @@ export interface EmbedSpec {
    * @default "float32" (manifests written before the field existed)
    */
   readonly tokenTable: "float32" | "int8-rows";
+  /**
+   * The graph adds a learned vector to every token whose id also occurs in the other text of a pair (an exact-match
+   * flag computed from the ids and segment ids). Informational: the runtimes feed the same two inputs either way.
+   * @default false
+   */
+  readonly crossSegmentMatch: boolean;
 }
 
 /**
@@ -334,6 +340,7 @@ export function parseManifest(json: unknown): Manifest {
     tokenTable: e.tokenTable === undefined
       ? "float32"
       : oneOf(e, "tokenTable", "embed.", ["float32", "int8-rows"] as const),
+    crossSegmentMatch: e.crossSegmentMatch === undefined ? false : bool(e, "crossSegmentMatch", "embed."),
   };
   if (!Array.isArray(m.segments)) fail("segments", "an array", m.segments);
   const segments = m.segments.map(parseSegment);

@@ -48,6 +48,12 @@ Deno.test("parseManifest() accepts a valid manifest and returns typed fields", (
     parseManifest({ ...valid(), embed: { ...(valid().embed as object), tokenTable: "int8-rows" } }).embed.tokenTable,
     "int8-rows",
   );
+  assert.equal(m.embed.crossSegmentMatch, false, "manifests without embed.crossSegmentMatch have no match flag");
+  assert.equal(
+    parseManifest({ ...valid(), embed: { ...(valid().embed as object), crossSegmentMatch: true } }).embed
+      .crossSegmentMatch,
+    true,
+  );
 });
 
 Deno.test("parseManifest() reads an imported model's architecture, source and timing-only flag", () => {
@@ -115,6 +121,7 @@ Deno.test("parseManifest() names the bad field in its error", () => {
     (m: Any) => (m.embed.tokenTable = "int4"),
     'manifest.json: embed.tokenTable must be one of "float32", "int8-rows"',
   );
+  rejects((m: Any) => (m.embed.crossSegmentMatch = "yes"), /manifest\.json: embed\.crossSegmentMatch must be/);
   assert.throws(() => parseManifest(null), /manifest.json: the top level must be an object/);
 });
 
