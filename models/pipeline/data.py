@@ -132,6 +132,8 @@ def load_split(name):
                         {"entails": 0, "neutral": NOT_ENTAILMENT})
     if name == "snli-cad-original":
         return read_tsv(os.path.join(d, "snli/train_cad_original.tsv"), "premise", "label", "hypothesis", NLI_LABELS)
+    if name == "snli-cad-revised":
+        return read_tsv(os.path.join(d, "snli/train_cad_revised.tsv"), "premise", "label", "hypothesis", NLI_LABELS)
     if name == "snli-dev":
         return read_tsv(os.path.join(d, "snli/dev.tsv"), "premise", "label", "hypothesis")
     if name == "rte-train":
@@ -162,7 +164,8 @@ def task_data(task, sources, seed, sst2_repeat=1, imdb_limit=0):
     entailment: any of (sources) mnli = MNLI dev matched + mismatched with non-gold labels, mnli-gold = the same
                 pairs with gold labels, both minus the 2,000 TextFooler pairs (held out); mnli-train = the 19,738-pair
                 MNLI train sample; rte = RTE train (two classes, see NOT_ENTAILMENT); sick = SICK train; scitail =
-                the 3,384-pair SciTail train sample (two classes); snli-cad = the 1,666 SNLI train pairs of CAD.
+                the 3,384-pair SciTail train sample (two classes); snli-cad = the 1,666 SNLI train pairs of CAD;
+                snli-cad-revised = CAD's 6,664 human counterfactual rewrites of them (not SNLI itself).
                 Monitors TextFooler MNLI, RTE dev, SNLI dev, SICK trial and SciTail dev (none is trained on).
     """
     rng = random.Random(seed)
@@ -197,7 +200,7 @@ def task_data(task, sources, seed, sst2_repeat=1, imdb_limit=0):
     if task == "entailment":
         held = load_split("mnli-textfooler")
         keys = {pair_key(a, b) for a, b, _ in held}
-        known = {"mnli", "mnli-gold", "mnli-train", "rte", "sick", "scitail", "snli-cad"}
+        known = {"mnli", "mnli-gold", "mnli-train", "rte", "sick", "scitail", "snli-cad", "snli-cad-revised"}
         if set(sources) - known:
             raise ValueError(f"unknown entailment sources {sorted(set(sources) - known)}; known: {sorted(known)}")
         rows, info = [], {}
@@ -208,7 +211,8 @@ def task_data(task, sources, seed, sst2_repeat=1, imdb_limit=0):
                 info[f"{src}_dropped_textfooler_overlap"] = len(mnli) - len(kept)
                 rows += kept
         for src, split in (("mnli-train", "mnli-train-sample"), ("rte", "rte-train"), ("sick", "sick-train"),
-                           ("scitail", "scitail-train-sample"), ("snli-cad", "snli-cad-original")):
+                           ("scitail", "scitail-train-sample"), ("snli-cad", "snli-cad-original"),
+                           ("snli-cad-revised", "snli-cad-revised")):
             if src in sources:
                 rows += load_split(split)
         rng.shuffle(rows)

@@ -3,8 +3,9 @@
 # the Python prerequisites, then trains and exports one model (seeded, resumable from <work>/ckpt.pt). Default task:
 # sentiment. A committed model (git-tracked manifest.json at the output folder) is replaced only with --force.
 #   sentiment   SST-2 + IMDb train               -> models/sentiment   (work: models/.work)
-#   paraphrase  QQP GLUE-train sample             -> models/paraphrase  (work: models/.work-paraphrase)
-#   entailment  MNLI dev (non-gold) + RTE train   -> models/entailment  (work: models/.work-entailment)
+#   paraphrase  QQP GLUE-train sample + MRPC train -> models/paraphrase (work: models/.work-paraphrase)
+#   entailment  MNLI dev (gold) + MNLI train sample + SICK + SciTail + SNLI samples -> models/entailment
+#               (work: models/.work-entailment)
 set -euo pipefail
 usage() {
   cat <<'USAGE'
@@ -15,8 +16,9 @@ docs/data.md says where to get them) and exports it to --out (manifest, vocabula
 Seeded; checkpoints to models/.work*/ and resumes after an interruption.
 
   sentiment    SST-2 + IMDb train              (the default task; about 64 min on 2 CPU cores)
-  paraphrase   QQP GLUE-train sample           (about 18 min)
-  entailment   MNLI dev (non-gold) + RTE train (about 25 min)
+  paraphrase   QQP GLUE-train sample + MRPC train                     (about 30 min)
+  entailment   MNLI dev (gold) + MNLI train sample + SICK train + the
+               SciTail and SNLI train samples                         (about 45 min)
   --out DIR    where the model is exported (or $SPLITEE_MODEL_OUT); default: the committed models/<task>
   --force      replace a committed model (models/sentiment, ...) at --out; without it that is refused
   other flags  go to models/pipeline/train.py (python3 models/pipeline/train.py --help lists them)
@@ -60,12 +62,13 @@ case "$TASK" in
   paraphrase)
     WORK=${SPLITEE_WORK:-models/.work-paraphrase}; OUT=${SPLITEE_MODEL_OUT:-models/paraphrase}
     ID=paraphrase-en; LABELS=not_duplicate,duplicate; KIND=pair
-    FLAGS=(--sources qqp --max-length 128 --ffn 256 --lr 1.5e-3 --min-count 2 --epochs 6 --threads 1) ;;
+    FLAGS=(--sources qqp,mrpc --max-length 128 --ffn 256 --lr 1.5e-3 --min-count 2 --epochs 6 --threads 2 \
+           --pool first --exit-weights linear --match-feature) ;;
   entailment)
     WORK=${SPLITEE_WORK:-models/.work-entailment}; OUT=${SPLITEE_MODEL_OUT:-models/entailment}
     ID=entailment-en; LABELS=entailment,neutral,contradiction; KIND=pair
-    FLAGS=(--sources mnli,rte --max-length 128 --ffn 256 --lr 1.5e-3 --min-count 3 --epochs 5 --threads 1 \
-           --dropout 0.3 --weight-decay 0.1 --exit-weights linear) ;;
+    FLAGS=(--sources mnli-gold,mnli-train,sick,scitail,snli-cad --max-length 128 --ffn 256 --lr 1.5e-3 --min-count 3 \
+           --epochs 2 --threads 2 --exit-weights linear --pool first --match-feature) ;;
 esac
 [ -z "$OUT_FLAG" ] || OUT=$OUT_FLAG
 # A committed model is replaced only when asked: checked before hours of training, not after.
