@@ -62,8 +62,8 @@ case "$TASK" in
   paraphrase)
     WORK=${SPLITEE_WORK:-models/.work-paraphrase}; OUT=${SPLITEE_MODEL_OUT:-models/paraphrase}
     ID=paraphrase-en; LABELS=not_duplicate,duplicate; KIND=pair
-    FLAGS=(--sources qqp,mrpc --max-length 128 --ffn 256 --lr 1.5e-3 --min-count 2 --epochs 6 --threads 2 \
-           --pool first --exit-weights linear --match-feature) ;;
+    FLAGS=(--sources qqp,mrpc --max-length 128 --ffn 256 --lr 1.5e-3 --min-count 2 --epochs 6 --total-steps 600 \
+           --threads 2 --pool first --exit-weights linear --match-feature) ;;
   entailment)
     WORK=${SPLITEE_WORK:-models/.work-entailment}; OUT=${SPLITEE_MODEL_OUT:-models/entailment}
     ID=entailment-en; LABELS=entailment,neutral,contradiction; KIND=pair
