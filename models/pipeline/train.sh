@@ -16,7 +16,7 @@ docs/data.md says where to get them) and exports it to --out (manifest, vocabula
 Seeded; checkpoints to models/.work*/ and resumes after an interruption.
 
   sentiment    SST-2 + IMDb train              (the default task; about 64 min on 2 CPU cores)
-  paraphrase   QQP GLUE-train sample + MRPC train                     (about 30 min)
+  paraphrase   QQP GLUE-train sample + MRPC train                     (about 45 min)
   entailment   MNLI dev (gold) + MNLI train sample + SICK train + the
                SciTail and SNLI train samples                         (about 45 min)
   --out DIR    where the model is exported (or $SPLITEE_MODEL_OUT); default: the committed models/<task>
