@@ -216,10 +216,11 @@ Deno.test({
   fn: async () => {
     const sentences = (await readSst2()).slice(60, 120).map((s) => s.text);
     const clock = new VirtualClock();
+    const gw = delayedGateway(clock);
     const state = { down: false };
     const fetch = (req: Request) => {
       if (state.down) return Promise.reject(new TypeError("error sending request: Connection refused (os error 111)"));
-      return delayedGateway(clock).fetch(req);
+      return gw.fetch(req);
     };
     const edge = await edgeService(
       {

@@ -5,14 +5,13 @@
  * padding never match; a model without the feature ignores the other segment's ids.
  */
 import assert from "node:assert/strict";
-import { loadNodeRunner } from "../gateway/runtime/onnx.ts";
-import { parseManifest } from "../shared/manifest.ts";
-import type { Float32Tensor, Int64Tensor } from "../shared/tensor.ts";
+import { loadNodeRunner, readModelDir } from "../gateway/runtime/onnx.ts";
+import { int64Tensor } from "../shared/model_io.ts";
 
 const modelDir = (name: string) => new URL(`../models/${name}`, import.meta.url).pathname;
 
 async function openModel(name: string) {
-  const manifest = parseManifest(JSON.parse(await Deno.readTextFile(`${modelDir(name)}/manifest.json`)));
+  const { manifest } = await readModelDir(modelDir(name));
   const vocab = (await Deno.readTextFile(`${modelDir(name)}/vocab.txt`)).split("\n");
   const id = (piece: string) => {
     const i = vocab.indexOf(piece);
@@ -23,12 +22,8 @@ async function openModel(name: string) {
   /** The embedding of one sequence: row t is token t's vector. */
   const embed = async (ids: number[], types: number[]): Promise<Float32Array[]> => {
     const t = ids.length;
-    const tensor = (v: number[]): Int64Tensor => ({
-      dtype: "int64",
-      dims: [1, t],
-      data: BigInt64Array.from(v.map(BigInt)),
-    });
-    const h: Float32Tensor = await runner.embed(tensor(ids), tensor(types));
+    const tensor = (v: number[]) => int64Tensor(BigInt64Array.from(v.map(BigInt)), [1, t]);
+    const h = await runner.embed(tensor(ids), tensor(types));
     const d = h.dims[2]!;
     return Array.from({ length: t }, (_, k) => h.data.slice(k * d, (k + 1) * d));
   };

@@ -26,7 +26,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from model import Config, MultiExitEncoder  # noqa: E402
+from model import MATCH_EXCLUDED_TOKENS, Config, MultiExitEncoder  # noqa: E402
 from tokenizer import Tokenizer  # noqa: E402
 
 PARITY_TEXTS = [
@@ -114,7 +114,7 @@ def export(args):
         cfg = Config(len(tok.itos), len(args.labels.split(",")), layers=a["layers"], hidden=a["hidden"],
                      heads=a["heads"], ffn=a["ffn"], max_length=a["max_length"], pool=a.get("pool", "mean"),
                      match=a.get("match_feature", False),
-                     match_exclude=[tok.pad_id, tok.unk_id, tok.cls_id, tok.sep_id] if a.get("match_feature") else [])
+                     match_exclude=[tok.vocab[t] for t in MATCH_EXCLUDED_TOKENS] if a.get("match_feature") else [])
     model = MultiExitEncoder(cfg)
     model.load_state_dict(ck["model"])
     model.eval()

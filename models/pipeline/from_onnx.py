@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from model import Config, MultiExitEncoder  # noqa: E402
+from model import MATCH_EXCLUDED_TOKENS, Config, MultiExitEncoder  # noqa: E402
 
 
 def _inits(path):
@@ -46,7 +46,7 @@ def recover(model_dir):
     if match:  # the ids that never match: padding, unknown and the separators, as train.py chose them
         with open(os.path.join(model_dir, man["tokenizer"]["vocab"]), encoding="utf-8") as f:
             ids = {line.rstrip("\n"): i for i, line in enumerate(f)}
-        exclude = [ids[t] for t in ("[PAD]", "[UNK]", "[CLS]", "[SEP]")]
+        exclude = [ids[t] for t in MATCH_EXCLUDED_TOKENS]
     cfg = Config(tok.shape[0], len(man["labels"]), layers=man["layers"], hidden=man["hiddenSize"], heads=man["heads"],
                  ffn=man["ffnSize"], max_length=man["maxLength"], pool=pool, match=match, match_exclude=exclude)
     state = {"embed.tok.weight": tok}

@@ -61,6 +61,10 @@ class Embeddings(nn.Module):
         return self.drop(self.norm(x))
 
 
+# Tokens that never count as a match (Config.match_exclude holds their ids in the model's vocabulary).
+MATCH_EXCLUDED_TOKENS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]")
+
+
 def cross_segment_match(input_ids, token_type_ids, exclude):
     """[B,T] int64: 1 where the token's id also occurs in the other segment, 0 elsewhere (and for excluded ids)."""
     same_id = input_ids.unsqueeze(2) == input_ids.unsqueeze(1)

@@ -23,7 +23,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from data import NOT_ENTAILMENT, TASK_LABELS, build_vocab, data_dir, encode_rows, task_data  # noqa: E402
-from model import Config, MultiExitEncoder  # noqa: E402
+from model import MATCH_EXCLUDED_TOKENS, Config, MultiExitEncoder  # noqa: E402
 from tokenizer import Tokenizer  # noqa: E402
 
 
@@ -199,7 +199,7 @@ def main():
 
     cfg = Config(len(tok.itos), len(TASK_LABELS[args.task]), layers=args.layers, hidden=args.hidden, heads=args.heads, ffn=args.ffn,
                  max_length=args.max_length, dropout=args.dropout, pool=args.pool, match=args.match_feature,
-                 match_exclude=[tok.pad_id, tok.unk_id, tok.cls_id, tok.sep_id] if args.match_feature else [])
+                 match_exclude=[tok.vocab[t] for t in MATCH_EXCLUDED_TOKENS] if args.match_feature else [])
     model = MultiExitEncoder(cfg)
     if args.init_from:
         init = torch.load(args.init_from)["model"]
